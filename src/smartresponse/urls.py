@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from smartresponse.api import api
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
+    path("", include("smartresponse.accounts.urls")),
+    path("", include("smartresponse.calls.urls")),
+    path("", include("smartresponse.dispatch.urls")),
+    path("", include("smartresponse.encounters.urls")),
+    path("", include("smartresponse.outcomes.urls")),
+    path("", include("smartresponse.audit.urls")),
+]
