@@ -55,7 +55,9 @@ class Decision:
         }
 
 
-def _screened_out(rule: TierRule, facts: CallFacts) -> str | None:
+def _screened_out(rule: TierRule, facts: CallFacts, incident_type: str | None) -> str | None:
+    if incident_type is not None and incident_type in rule.exclude_incident_types:
+        return f"Screened out of {rule.tier}: {incident_type} calls are excluded from {rule.label}."
     for key in rule.exclude_if:
         if facts.screening.get(key) is True:
             why = rule.reasons.get(key) or f"{SCREENING_QUESTIONS[key]}: not for {rule.tier}."
@@ -106,7 +108,7 @@ def _select(
         matched = _matches(rule, facts, incident_type)
         if matched is None:
             continue
-        out = _screened_out(rule, facts)
+        out = _screened_out(rule, facts, incident_type)
         if out is not None:
             reasons.append(out)
             continue

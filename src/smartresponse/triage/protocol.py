@@ -6,16 +6,21 @@ No Django here: protocols load and run from the CLI, tests and notebooks alike.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from .apco import incident_types
 
 PRESET_DIR = Path(__file__).with_name("protocols")
+SCHEMA_PATH = Path(__file__).with_name("protocol.schema.json")
+CIVILIAN_TIERS = ("ALT", "988", "NONE")
 
 TIERS = ("ALT", "CO", "LE", "EMS", "988", "NONE")
 TIER_LABELS = {
@@ -99,6 +104,7 @@ class TierRule:
     tier: str
     label: str
     incident_types: frozenset[str]
+    exclude_incident_types: frozenset[str]
     when_any: tuple[str, ...]  # a screening answer of "yes" here sends the call to this tier
     exclude_if: tuple[str, ...]  # a "yes" here screens the call out of this tier
     exclude_location_kinds: frozenset[str]
@@ -124,6 +130,9 @@ class Protocol:
     fallback: Mapping[str, tuple[str, ...]]
     urgency: Mapping[str, int]  # APCO code -> 1 (most urgent) .. 3
     default_urgency: int = 3
+    queue_order: tuple[str, ...] = ("urgency", "age")
+    source_priority: tuple[str, ...] = ()
+    flags_block_tiers: frozenset[str] = frozenset(CIVILIAN_TIERS)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -287,6 +296,9 @@ def parse_protocol(data: Mapping[str, Any], source: str = "<protocol>") -> Proto
             tier=code,
             label=str(spec.get("label", TIER_LABELS[code])),
             incident_types=_codes(spec.get("incident_types"), source, f"{p}.incident_types"),
+            exclude_incident_types=_codes(
+                spec.get("exclude_incident_types"), source, f"{p}.exclude_incident_types"
+            ),
             when_any=_screening_list(spec.get("when_any"), source, f"{p}.when_any"),
             exclude_if=_screening_list(spec.get("exclude_if"), source, f"{p}.exclude_if"),
             exclude_location_kinds=kinds,
@@ -318,6 +330,16 @@ def parse_protocol(data: Mapping[str, Any], source: str = "<protocol>") -> Proto
             raise _err(source, f"fallback.{code}", "a tier cannot fall back to itself")
         fallback[code] = tuple(chain)
 
+    for code, rule in tiers.items():
+        both = rule.incident_types & rule.exclude_incident_types
+        if both:
+            raise _err(
+                source,
+                f"tiers.{code}",
+                f"call types both eligible and excluded: {', '.join(sorted(both))}",
+            )
+    _check_fallback_loops(fallback, source)
+
     urgency: dict[str, int] = {}
     for level, codes in (data.get("urgency") or {}).items():
         try:
@@ -342,24 +364,113 @@ def parse_protocol(data: Mapping[str, Any], source: str = "<protocol>") -> Proto
         fallback=fallback,
         urgency=urgency,
         default_urgency=int(data.get("default_urgency", 3)),
+        queue_order=tuple((data.get("queue") or {}).get("order") or ("urgency", "age")),
+        source_priority=tuple((data.get("queue") or {}).get("source_priority") or ()),
+        flags_block_tiers=frozenset(data.get("flags_block_tiers") or CIVILIAN_TIERS),
         raw=dict(data),
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _check_fallback_loops(fallback: Mapping[str, Sequence[str]], source: str) -> None:
+    """A fallback chain that leads back to where it started would never settle."""
+    for start in fallback:
+        seen = [start]
+        frontier = list(fallback.get(start, ()))
+        while frontier:
+            nxt = frontier.pop(0)
+            if nxt == start:
+                raise _err(
+                    source, f"fallback.{start}", f"fallback loop: {' -> '.join([*seen, start])}"
+                )
+            if nxt in seen:
+                continue
+            seen.append(nxt)
+            frontier.extend(fallback.get(nxt, ()))
+
+
+@cache
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _node_at(node: yaml.Node | None, path: Sequence[Any]) -> yaml.Node | None:
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            return node
+    return node
+
+
+def _where(nodes: Sequence[tuple[Path, yaml.Node | None]], path: Sequence[Any]) -> str:
+    """file:line:column of the deepest node on the path, searching child files first."""
+    for file, root in nodes:
+        for cut in range(len(path), -1, -1):
+            node = _node_at(root, path[:cut])
+            if node is not None and (cut == len(path) or cut > 0):
+                return (
+                    f"{file}: line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+                )
+    return f"{nodes[0][0]}" if nodes else "<protocol>"
+
+
+def schema_errors(data: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
+    validator = jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    yield from sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(e.path))
+
+
+def _field(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _split_field(field_path: str) -> list[Any]:
+    parts: list[Any] = []
+    for chunk in field_path.replace("[", ".[").split("."):
+        if not chunk:
+            continue
+        if chunk.startswith("[") and chunk.endswith("]") and chunk[1:-1].isdigit():
+            parts.append(int(chunk[1:-1]))
+        else:
+            parts.append(chunk)
+    return parts
+
+
+def _read_with_nodes(path: Path) -> tuple[dict[str, Any], list[tuple[Path, yaml.Node | None]]]:
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
         raise ProtocolError(f"{path}: {where}: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
         raise ProtocolError(f"{path}: (top): a protocol must be a mapping")
+    nodes: list[tuple[Path, yaml.Node | None]] = [(path, root)]
     parent = data.pop("extends", None)
     if parent:
-        base = _read(_locate(str(parent), path.parent))
+        base, parent_nodes = _read_with_nodes(_locate(str(parent), path.parent))
         data = _deep_merge(base, data)
-    return data
+        nodes.extend(parent_nodes)
+    return data, nodes
 
 
 def _locate(name: str, near: Path | None = None) -> Path:
@@ -375,7 +486,26 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         path = _locate(str(name_or_path))
-    return parse_protocol(_read(path), source=str(path))
+    data, nodes = _read_with_nodes(path)
+    errors = list(schema_errors(data))
+    if errors:
+        raise ProtocolError(
+            "\n".join(
+                f"{_where(nodes, list(e.path))}: {_field(list(e.path))}: {e.message}"
+                for e in errors
+            )
+        )
+    try:
+        return parse_protocol(data, source=str(path))
+    except ProtocolError as exc:
+        # Point semantic errors (unknown codes, loops) at their line too.
+        message = str(exc)
+        prefix = f"{path}: "
+        if message.startswith(prefix):
+            field_path, _, rest = message[len(prefix) :].partition(": ")
+            where = _where(nodes, _split_field(field_path))
+            raise ProtocolError(f"{where}: {field_path}: {rest}") from exc
+        raise
 
 
 def preset_ids() -> list[str]:
