@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("smartresponse.encounters.urls")),
     path("", include("smartresponse.outcomes.urls")),
     path("", include("smartresponse.audit.urls")),
+    path("", include("smartresponse.triage.urls")),
 ]

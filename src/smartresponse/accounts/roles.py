@@ -52,6 +52,8 @@ class Cap(StrEnum):
     DASHBOARD_DRILLDOWN = "dashboard.drilldown"  # see the calls behind a number
     AUDIT_VIEW = "audit.view"
     TOKEN_MANAGE = "token.manage"
+    PROTOCOL_VIEW = "protocol.view"
+    PROTOCOL_MANAGE = "protocol.manage"  # upload, review and activate protocol versions
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -106,6 +108,8 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.CLINICAL_VIEW,
             Cap.DASHBOARD_VIEW,
             Cap.DASHBOARD_DRILLDOWN,
+            Cap.PROTOCOL_VIEW,
+            Cap.PROTOCOL_MANAGE,
         }
     ),
     Role.DIRECTOR: frozenset(
@@ -116,6 +120,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.ENCOUNTER_VIEW,
             Cap.DASHBOARD_VIEW,
             Cap.DASHBOARD_DRILLDOWN,
+            Cap.PROTOCOL_VIEW,
         }
     ),
     # Analysts work with aggregates only.

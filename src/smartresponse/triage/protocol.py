@@ -453,8 +453,11 @@ def _split_field(field_path: str) -> list[Any]:
     return parts
 
 
-def _read_with_nodes(path: Path) -> tuple[dict[str, Any], list[tuple[Path, yaml.Node | None]]]:
-    text = path.read_text(encoding="utf-8")
+def _read_with_nodes(
+    path: Path, text: str | None = None
+) -> tuple[dict[str, Any], list[tuple[Path, yaml.Node | None]]]:
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -467,7 +470,8 @@ def _read_with_nodes(path: Path) -> tuple[dict[str, Any], list[tuple[Path, yaml.
     nodes: list[tuple[Path, yaml.Node | None]] = [(path, root)]
     parent = data.pop("extends", None)
     if parent:
-        base, parent_nodes = _read_with_nodes(_locate(str(parent), path.parent))
+        near = path.parent if path.parent.exists() else None
+        base, parent_nodes = _read_with_nodes(_locate(str(parent), near))
         data = _deep_merge(base, data)
         nodes.extend(parent_nodes)
     return data, nodes
@@ -486,7 +490,13 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         path = _locate(str(name_or_path))
-    data, nodes = _read_with_nodes(path)
+    return load_protocol_text(path.read_text(encoding="utf-8"), source=path)
+
+
+def load_protocol_text(text: str, source: str | Path = "<protocol>") -> Protocol:
+    """Validate and load a protocol from YAML text (e.g. a version stored for an agency)."""
+    path = Path(source)
+    data, nodes = _read_with_nodes(path, text)
     errors = list(schema_errors(data))
     if errors:
         raise ProtocolError(
