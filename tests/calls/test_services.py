@@ -3,7 +3,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
@@ -15,6 +14,7 @@ from smartresponse.calls.services import (
     call_override,
     call_queue,
 )
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,26 @@ def test_unknown_screening_is_stored_as_unknown(dispatcher):
     assert call.weapon is False
     assert call.violence is None
     assert call.tier == "CO"  # violence not answered: no civilian team alone
+
+
+def test_notes_raise_flags_that_block_the_civilian_team_and_show_the_words(dispatcher):
+    call, _ = call_create(
+        user=dispatcher,
+        data=welfare(narrative="RP STS MALE YELLING AT CARS, POSS ARMED W/ KNIFE"),
+    )
+    call.refresh_from_db()
+    assert call.tier != "ALT"
+    assert call.eligible is False
+    assert {f["kind"] for f in call.flags} >= {"weapon"}
+    weapon = next(f for f in call.flags if f["kind"] == "weapon")
+    assert weapon["text"] in call.narrative
+    assert any(weapon["text"] in r for r in call.triage_reasons)
+    assert any("Weapon seen or mentioned" in f for f in call.safety_flags)
+
+
+def test_negated_notes_leave_the_call_with_the_team(dispatcher):
+    call, _ = call_create(
+        user=dispatcher, data=welfare(narrative="No weapons seen, denies SI, calm and cooperative.")
+    )
+    assert call.flags == []
+    assert call.tier == "ALT"

@@ -168,3 +168,33 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
     f.write_text("id: x\nname: [unclosed\n")
     with pytest.raises(ProtocolError, match=r"broken.yaml: line \d+, column \d+"):
         load_protocol(f)
+
+
+def test_a_flag_in_the_notes_blocks_every_civilian_tier_even_when_the_form_says_no(pilot):
+    d = triage(
+        pilot,
+        CallFacts(
+            call_type="WELFARE CHECK",
+            screening=dict(SAFE),
+            local_time=WEDNESDAY_NOON,
+            narrative="subj w/ knife in hand",
+        ),
+    )
+    assert d.tier == "CO"
+    assert [(f.kind, f.text) for f in d.flags] == [("weapon", "knife")]
+    assert any("'knife'" in r for r in d.reasons)
+    assert d.as_dict()["flags"] == [{"kind": "weapon", "text": "knife"}]
+
+
+def test_children_at_risk_in_the_notes_blocks_no_dispatch_too(pilot):
+    d = triage(
+        pilot,
+        CallFacts(
+            call_type="INFO",
+            screening=dict(SAFE),
+            local_time=WEDNESDAY_NOON,
+            narrative="infant left alone in apartment",
+        ),
+    )
+    assert d.tier != "NONE"
+    assert any(f.kind == "children_at_risk" for f in d.flags)

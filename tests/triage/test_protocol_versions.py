@@ -1,12 +1,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from tests.conftest import SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.calls.services import CallInput, call_create
 from smartresponse.triage.models import AgencyProtocol
 from smartresponse.triage.services import protocol_version_activate, protocol_version_create
+from tests.conftest import SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 

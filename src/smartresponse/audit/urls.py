@@ -1,5 +1,5 @@
 from django.urls import path
 
-from smartresponse.core.stub import placeholder
+from . import views
 
-urlpatterns = [path("audit/", placeholder, name="audit-search")]
+urlpatterns = [path("audit/", views.audit_search, name="audit-search")]

@@ -118,6 +118,8 @@ class Call(models.Model):
     preferred_tier = models.CharField(max_length=4, choices=TierChoices.choices, blank=True)
     eligible = models.BooleanField(null=True, help_text="None: never triaged.")
     triage_reasons = models.JSONField(default=list, blank=True)
+    # Safety flags read from the narrative: [{"kind", "text", "start", "end"}].
+    flags = models.JSONField(default=list, blank=True)
     protocol_id = models.CharField(max_length=100, blank=True)
     protocol_version = models.CharField(max_length=40, blank=True)
 
@@ -169,7 +171,29 @@ class Call(models.Model):
 
     @property
     def safety_flags(self) -> list[str]:
-        return [SCREENING_QUESTIONS[k] for k in SCREENING_FIELDS if getattr(self, k) is True]
+        """Every safety concern: screening answers of yes, and flags read from the notes with
+        the words that raised them."""
+        words = {f["kind"]: f["text"] for f in self.flags or []}
+        out = []
+        for key in SCREENING_FIELDS:
+            label = SCREENING_QUESTIONS[key]
+            if key in words:
+                out.append(f"{label}: “{words[key]}”")
+            elif getattr(self, key) is True:
+                out.append(label)
+        return out
+
+    @property
+    def note_flags(self) -> list[dict[str, str]]:
+        """Flags from the notes, with the words that raised them, for display."""
+        return [
+            {
+                "kind": f["kind"],
+                "label": SCREENING_QUESTIONS.get(f["kind"], f["kind"]),
+                "text": f["text"],
+            }
+            for f in self.flags or []
+        ]
 
     @property
     def unknown_screening(self) -> list[str]:

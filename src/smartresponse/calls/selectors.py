@@ -31,3 +31,48 @@ def call_get(user: Any, pk: int, *, audit: bool = True) -> Call:
     if audit:
         audit_record(user=user, action="call.view", obj=call)
     return call
+
+
+def _flag(value: str | None) -> bool | None:
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    return None
+
+
+def filter_calls(calls: QuerySet[Call], params: Any, *, program_tiers: Any) -> QuerySet[Call]:
+    """The dashboard's drill-down filters (docs/metrics.md), matching the metric definitions."""
+    from smartresponse.calls.models import OPEN_STATUSES
+
+    eligible = params.get("eligible")
+    if eligible == "none":
+        calls = calls.filter(eligible__isnull=True)
+    elif _flag(eligible) is not None:
+        calls = calls.filter(eligible=_flag(eligible))
+    if _flag(params.get("dispatched")) is True:
+        calls = calls.filter(assignments__unit__kind__in=list(program_tiers)).distinct()
+    served = _flag(params.get("served"))
+    if served is not None:
+        calls = calls.filter(served=served)
+    reason = params.get("unserved_reason")
+    if reason:
+        calls = calls.filter(eligible=True, served=False)
+        if reason == "none":
+            calls = calls.filter(unserved_reason="")
+            is_open = _flag(params.get("open"))
+            if is_open is True:
+                calls = calls.filter(status__in=OPEN_STATUSES)
+            elif is_open is False:
+                calls = calls.exclude(status__in=OPEN_STATUSES)
+        else:
+            calls = calls.filter(unserved_reason=reason)
+    if params.get("source"):
+        calls = calls.filter(source=params["source"])
+    if params.get("disposition"):
+        calls = calls.filter(encounters__disposition=params["disposition"]).distinct()
+    if _flag(params.get("police_backup")) is True:
+        calls = calls.filter(encounters__police_backup_requested=True).distinct()
+    if _flag(params.get("use_of_force")) is True:
+        calls = calls.filter(encounters__use_of_force=True).distinct()
+    return calls

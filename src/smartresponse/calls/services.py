@@ -152,7 +152,11 @@ def _apply_triage(call: Call, *, now: dt.datetime) -> None:
         lat=call.lat,
         lon=call.lon,
         received_at=call.received_at,
+        narrative=call.narrative,
     )
+    call.flags = [
+        {"kind": f.kind, "text": f.text, "start": f.start, "end": f.end} for f in decision.flags
+    ]
     call.incident_type = decision.incident_type or ""
     call.recommended_tier = decision.tier
     call.preferred_tier = decision.preferred_tier

@@ -1,5 +1,9 @@
 from django.urls import path
 
-from smartresponse.core.stub import placeholder
+from . import views
 
-urlpatterns = [path("board/", placeholder, name="board")]
+urlpatterns = [
+    path("board/", views.board, name="board"),
+    path("board/partial/", views.board_partial, name="board-partial"),
+    path("units/<int:pk>/status/", views.unit_status, name="unit-status"),
+]

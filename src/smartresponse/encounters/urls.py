@@ -1,5 +1,10 @@
 from django.urls import path
 
-from smartresponse.core.stub import placeholder
+from . import views
 
-urlpatterns = [path("my-unit/", placeholder, name="my-unit")]
+urlpatterns = [
+    path("my-unit/", views.my_unit, name="my-unit"),
+    path("my-unit/partial/", views.my_unit_partial, name="my-unit-partial"),
+    path("calls/<int:pk>/encounter/", views.encounter_new, name="encounter-new"),
+    path("encounters/<int:pk>/", views.encounter_detail, name="encounter-detail"),
+]

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from smartresponse.core.stub import placeholder
+from . import views
 
-urlpatterns = [path("dashboard/", placeholder, name="dashboard")]
+urlpatterns = [path("dashboard/", views.dashboard, name="dashboard")]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .apco import describe
+from .flags import Flag, detect_flags
 from .protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS, Protocol, TierRule
 
 OUT_OF_HOURS = "out_of_hours"
@@ -27,6 +28,7 @@ class CallFacts:
     lat: float | None = None
     lon: float | None = None
     local_time: dt.datetime | None = None  # received time in the agency's time zone
+    narrative: str = ""  # the call-taker's notes, read for safety flags
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,11 @@ class Decision:
     reasons: tuple[str, ...]
     protocol_id: str
     protocol_version: str
+    flags: tuple[Flag, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "flags": [{"kind": f.kind, "text": f.text} for f in self.flags],
             "tier": self.tier,
             "preferred_tier": self.preferred_tier,
             "eligible": self.eligible,
@@ -55,7 +59,16 @@ class Decision:
         }
 
 
-def _screened_out(rule: TierRule, facts: CallFacts, incident_type: str | None) -> str | None:
+def _screened_out(
+    rule: TierRule,
+    facts: CallFacts,
+    incident_type: str | None,
+    flags: tuple[Flag, ...] = (),
+    blocked: frozenset[str] = frozenset(),
+) -> str | None:
+    if flags and rule.tier in blocked:
+        quoted = "; ".join(f"'{f.text}' ({SCREENING_QUESTIONS[f.kind].lower()})" for f in flags)
+        return f"Screened out of {rule.tier}: the call-taker's notes say {quoted}."
     if incident_type is not None and incident_type in rule.exclude_incident_types:
         return f"Screened out of {rule.tier}: {incident_type} calls are excluded from {rule.label}."
     for key in rule.exclude_if:
@@ -96,7 +109,11 @@ def _unavailable(rule: TierRule, facts: CallFacts) -> tuple[str, str] | None:
 
 
 def _select(
-    protocol: Protocol, facts: CallFacts, incident_type: str | None, tiers: tuple[str, ...]
+    protocol: Protocol,
+    facts: CallFacts,
+    incident_type: str | None,
+    tiers: tuple[str, ...],
+    flags: tuple[Flag, ...] = (),
 ) -> tuple[str | None, list[str]]:
     reasons: list[str] = []
     for code in tiers:
@@ -108,7 +125,7 @@ def _select(
         matched = _matches(rule, facts, incident_type)
         if matched is None:
             continue
-        out = _screened_out(rule, facts, incident_type)
+        out = _screened_out(rule, facts, incident_type, flags, protocol.flags_block_tiers)
         if out is not None:
             reasons.append(out)
             continue
@@ -117,7 +134,19 @@ def _select(
     return None, reasons
 
 
+def _with_flags(facts: CallFacts, flags: tuple[Flag, ...]) -> CallFacts:
+    """What the notes say counts as a "yes", whatever the form says: safety first."""
+    if not flags:
+        return facts
+    screening = dict(facts.screening)
+    for flag in flags:
+        screening[flag.kind] = True
+    return replace(facts, screening=screening)
+
+
 def triage(protocol: Protocol, facts: CallFacts) -> Decision:
+    flags = tuple(detect_flags(facts.narrative)) if facts.narrative else ()
+    facts = _with_flags(facts, flags)
     incident_type = protocol.resolve_call_type(facts.call_type)
     reasons: list[str] = []
     if incident_type is None:
@@ -131,7 +160,11 @@ def triage(protocol: Protocol, facts: CallFacts) -> Decision:
         else:
             reasons.append(f"APCO {incident_type} ({describe(incident_type)}).")
 
-    chosen, why = _select(protocol, facts, incident_type, protocol.order)
+    for flag in flags:
+        reasons.append(
+            f"The notes say '{flag.text}': {SCREENING_QUESTIONS[flag.kind].lower()}, taken as yes."
+        )
+    chosen, why = _select(protocol, facts, incident_type, protocol.order, flags)
     reasons.extend(why)
     if chosen is None:
         chosen = protocol.default_tier
@@ -149,7 +182,7 @@ def triage(protocol: Protocol, facts: CallFacts) -> Decision:
             unavailable_reason, text = gap
             reasons.append(text)
             fallback, fb_reasons = _select(
-                protocol, facts, incident_type, protocol.fallback.get(preferred, ())
+                protocol, facts, incident_type, protocol.fallback.get(preferred, ()), flags
             )
             reasons.extend(fb_reasons)
             if fallback is not None and fallback in protocol.tiers:
@@ -176,4 +209,5 @@ def triage(protocol: Protocol, facts: CallFacts) -> Decision:
         reasons=tuple(reasons),
         protocol_id=protocol.id,
         protocol_version=protocol.version,
+        flags=flags,
     )

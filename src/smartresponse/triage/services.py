@@ -64,6 +64,7 @@ def decide(
     lat: float | None,
     lon: float | None,
     received_at: dt.datetime,
+    narrative: str = "",
 ) -> Decision:
     facts = CallFacts(
         call_type=call_type,
@@ -73,6 +74,7 @@ def decide(
         lat=lat,
         lon=lon,
         local_time=local_time(agency, received_at),
+        narrative=narrative,
     )
     return triage(protocol_for(agency), facts)
 

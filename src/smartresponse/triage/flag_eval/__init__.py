@@ -1,0 +1,1 @@
+"""A labelled set of call-taker notes for measuring safety-flag detection."""
