@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from tests.conftest import SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.calls.services import CallInput, call_create
+from tests.conftest import SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 

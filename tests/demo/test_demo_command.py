@@ -6,7 +6,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.accounts.models import Agency, ApiToken, User
 from smartresponse.accounts.roles import Role
@@ -17,6 +16,7 @@ from smartresponse.demo import builder
 from smartresponse.dispatch.models import Assignment, Unit
 from smartresponse.encounters.models import Encounter
 from smartresponse.triage.models import AgencyProtocol
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -7,12 +7,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.calls.services import CallInput, call_create
 from smartresponse.dispatch.models import UnitStatus
 from smartresponse.dispatch.services import call_assign_unit
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 

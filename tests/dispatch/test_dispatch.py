@@ -1,6 +1,5 @@
 import pytest
 from django.core.exceptions import ValidationError
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.calls.models import Status
 from smartresponse.calls.services import CallInput, call_close, call_create
@@ -8,6 +7,7 @@ from smartresponse.core.errors import Conflict
 from smartresponse.dispatch.models import UnitStatus
 from smartresponse.dispatch.selectors import recommend_units
 from smartresponse.dispatch.services import call_assign_unit, unit_set_status
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 

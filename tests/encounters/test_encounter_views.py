@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
@@ -19,6 +18,7 @@ from smartresponse.dispatch.models import UnitStatus
 from smartresponse.dispatch.services import call_assign_unit, unit_set_status
 from smartresponse.encounters.models import Encounter
 from smartresponse.encounters.services import EncounterInput, encounter_create
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 

@@ -6,13 +6,13 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from tests.conftest import DOWNTOWN, SAFE, daytime
 
 from smartresponse.accounts.roles import Role
 from smartresponse.calls.services import CallInput, call_close, call_create
 from smartresponse.dispatch.services import call_assign_unit, unit_set_status
 from smartresponse.encounters.services import EncounterInput, encounter_create
 from smartresponse.outcomes.selectors import Period, call_records
+from tests.conftest import DOWNTOWN, SAFE, daytime
 
 pytestmark = pytest.mark.django_db
 
