@@ -24,7 +24,10 @@ demo: migrate
 	$(BIN)/smartresponse demo --if-empty
 
 run: demo
-	$(BIN)/smartresponse runserver $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops the server and the background worker)"
+	$(BIN)/smartresponse db_worker --no-startup-delay > var/worker.log 2>&1 & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/smartresponse runserver $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "smartresponse.accounts",
     "smartresponse.audit",
     "smartresponse.calls",
@@ -175,6 +177,15 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
+}
+
+# Background work (imports, replays, reports) runs outside requests: `smartresponse db_worker`
+# takes tasks from the database. TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend
+# runs them inline instead (the test suite does).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
 }
 
 # Dispatch ETA: straight-line distance times a road factor, over an average speed.
