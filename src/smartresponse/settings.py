@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves its bundled Swagger UI for /api/v1/docs: no CDN
     "smartresponse.accounts",
     "smartresponse.audit",
     "smartresponse.calls",

@@ -20,7 +20,6 @@ ARGS = [
 ]
 
 
-
 def _require_chromium() -> None:
     if CHROMIUM.exists():
         return

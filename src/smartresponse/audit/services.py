@@ -31,3 +31,27 @@ def audit_record(
         ip=info.ip,
         detail=detail or {},
     )
+
+
+def audit_record_many(
+    *, user: Any, obj: models.Model, actions: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Several events about one object in one INSERT (e.g. a call received and triaged)."""
+    info = context.current()
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                agency_id=getattr(obj, "agency_id", None) or getattr(user, "agency_id", None),
+                user=user if authenticated else None,
+                username=user.get_username() if authenticated else "",
+                action=action,
+                object_type=obj._meta.model_name or "",
+                object_id=str(obj.pk),
+                request_id=info.request_id,
+                ip=info.ip,
+                detail=detail,
+            )
+            for action, detail in actions
+        ]
+    )

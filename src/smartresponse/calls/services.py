@@ -12,9 +12,14 @@ from django.utils import timezone
 from smartresponse.accounts.models import Agency
 from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
-from smartresponse.audit.services import audit_record
+from smartresponse.audit.services import audit_record, audit_record_many
 from smartresponse.core.errors import ValidationError, field_errors
-from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS
+from smartresponse.triage.protocol import (
+    LOCATION_KINDS,
+    SCREENING_QUESTIONS,
+    TIER_LABELS,
+    Protocol,
+)
 from smartresponse.triage.services import decide, protocol_for
 
 from .models import (
@@ -45,7 +50,7 @@ class CallInput:
 
 
 def validate_call_input(
-    agency: Agency, data: CallInput, *, now: dt.datetime
+    agency: Agency, data: CallInput, *, now: dt.datetime, protocol: Protocol | None = None
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
@@ -59,7 +64,7 @@ def validate_call_input(
     call_type = (data.call_type or "").strip()
     if not call_type:
         add("call_type", "The call type is required.")
-    elif protocol_for(agency).resolve_call_type(call_type) is None:
+    elif (protocol or protocol_for(agency)).resolve_call_type(call_type) is None:
         add(
             "call_type",
             f"Unknown call type {call_type!r}: not in this agency's call-type map "
@@ -93,56 +98,61 @@ def validate_call_input(
 
 
 def call_create(*, user: Any, data: CallInput) -> tuple[Call, bool]:
-    """Take in a call and triage it. The same CAD incident id twice is one call."""
+    """Take in a call and triage it. The same CAD incident id twice is one call.
+
+    Triage runs before the single INSERT and both audit events go in one statement: CAD
+    interfaces send calls in bursts, and this is the hot path of intake.
+    """
     require(user, Cap.CALL_CREATE)
     agency: Agency = user.agency
+    protocol = protocol_for(agency)
     now = timezone.now()
-    errors = validate_call_input(agency, data, now=now)
+    errors = validate_call_input(agency, data, now=now, protocol=protocol)
     if errors:
         raise field_errors(errors)
     external_id = data.external_id.strip()
-    if external_id:
-        existing = Call.objects.filter(agency=agency, external_id=external_id).first()
-        if existing is not None:
-            return existing, False
+    call = Call(
+        agency=agency,
+        external_id=external_id,
+        received_at=data.received_at or now,
+        source=data.source,
+        call_type=" ".join(data.call_type.split()),
+        address=data.address.strip(),
+        lat=data.lat,
+        lon=data.lon,
+        location_kind=data.location_kind or "unknown",
+        callback=data.callback.strip(),
+        narrative=data.narrative.strip(),
+        created_by=user,
+        created_at=now,
+        **{k: data.screening.get(k) for k in SCREENING_QUESTIONS},
+    )
+    _apply_triage(call, now=now, protocol=protocol)
     try:
         with transaction.atomic():
-            call = Call(
-                agency=agency,
-                external_id=external_id,
-                received_at=data.received_at or now,
-                source=data.source,
-                call_type=" ".join(data.call_type.split()),
-                address=data.address.strip(),
-                lat=data.lat,
-                lon=data.lon,
-                location_kind=data.location_kind or "unknown",
-                callback=data.callback.strip(),
-                narrative=data.narrative.strip(),
-                created_by=user,
-                created_at=now,
-                **{k: data.screening.get(k) for k in SCREENING_QUESTIONS},
-            )
-            call.save()
-            audit_record(user=user, action="call.create", obj=call)
-            _apply_triage(call, now=now)
-            call.save()
-            audit_record(
+            call.save(force_insert=True)
+            audit_record_many(
                 user=user,
-                action="call.triage",
                 obj=call,
-                detail={"tier": call.recommended_tier, "protocol": call.protocol_version},
+                actions=[
+                    ("call.create", {}),
+                    (
+                        "call.triage",
+                        {"tier": call.recommended_tier, "protocol": call.protocol_version},
+                    ),
+                ],
             )
     except IntegrityError:
-        # Two identical CAD messages raced; the first one won.
+        # The unique constraint on (agency, external_id) makes intake idempotent, also when
+        # two identical CAD messages race: the first one won.
         existing = Call.objects.filter(agency=agency, external_id=external_id).first()
-        if existing is None:
+        if existing is None or not external_id:
             raise
         return existing, False
     return call, True
 
 
-def _apply_triage(call: Call, *, now: dt.datetime) -> None:
+def _apply_triage(call: Call, *, now: dt.datetime, protocol: Protocol | None = None) -> None:
     decision = decide(
         call.agency,
         call_type=call.call_type,
@@ -153,6 +163,7 @@ def _apply_triage(call: Call, *, now: dt.datetime) -> None:
         lon=call.lon,
         received_at=call.received_at,
         narrative=call.narrative,
+        protocol=protocol,
     )
     call.flags = [
         {"kind": f.kind, "text": f.text, "start": f.start, "end": f.end} for f in decision.flags

@@ -65,6 +65,7 @@ def decide(
     lon: float | None,
     received_at: dt.datetime,
     narrative: str = "",
+    protocol: Protocol | None = None,
 ) -> Decision:
     facts = CallFacts(
         call_type=call_type,
@@ -76,7 +77,7 @@ def decide(
         local_time=local_time(agency, received_at),
         narrative=narrative,
     )
-    return triage(protocol_for(agency), facts)
+    return triage(protocol or protocol_for(agency), facts)
 
 
 def protocol_version_create(*, user: Any, text: str, note: str = "") -> AgencyProtocol:
