@@ -29,6 +29,7 @@ class Endpoint:
 
 ENDPOINTS = {
     "call_create": Endpoint("post", "/api/v1/calls", Cap.CALL_CREATE, 201),
+    "call_create_from_eido": Endpoint("post", "/api/v1/calls/eido", Cap.CALL_CREATE, 201),
     "call_list": Endpoint("get", "/api/v1/calls", Cap.CALL_VIEW, 200),
     "call_get": Endpoint("get", "/api/v1/calls/{id}", Cap.CALL_VIEW, 200),
     "call_assign_unit": Endpoint("post", "/api/v1/calls/{id}/assign", Cap.CALL_DISPATCH, 200),
@@ -74,6 +75,10 @@ def world(agency, make_user, make_unit):
 def hit(client: ApiClient, name: str, call: Call, unit: Unit):
     if name == "call_create":
         return client.post("/calls", call_payload(external_id="NEW-1"))
+    if name == "call_create_from_eido":
+        from tests.api.test_api_eido import incident_eido
+
+        return client.post("/calls/eido", incident_eido())
     if name == "call_list":
         return client.get("/calls", status="open")
     if name == "call_get":

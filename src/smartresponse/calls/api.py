@@ -9,9 +9,11 @@ every role that may view calls.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -22,6 +24,7 @@ from smartresponse.audit.services import audit_record
 from smartresponse.dispatch.models import Assignment
 from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS
 
+from .eido import EidoError, eido_to_call
 from .models import OPEN_STATUSES, SCREENING_FIELDS, Call, Source
 from .models import Status as CallStatus
 from .selectors import call_get, calls_for
@@ -271,6 +274,55 @@ def create_call(request: HttpRequest, response: HttpResponse, data: CallIn) -> S
     call, created = call_create(user=request.user, data=data.to_input())
     units = [] if created else units_by_call([call.pk])[call.pk]
     response["Location"] = f"{request.path.rstrip('/')}/{call.pk}"
+    return Status(201 if created else 200, call_out(call, units))
+
+
+@router.post(
+    "/eido",
+    response={200: CallOut, 201: CallOut, 422: ValidationErrorOut, **ERRORS},
+    auth=TokenAuth(Cap.CALL_CREATE),
+    operation_id="call_create_from_eido",
+    summary="Receive a call as a NENA EIDO",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "An Emergency Incident Data Object (NENA-STA-021) with an incident "
+            "component; validated against NENA's schema.",
+        }
+    },
+)
+def create_call_from_eido(request: HttpRequest, response: HttpResponse) -> Status[CallOut]:
+    """Take in a call sent as a NENA EIDO: validated against NENA's schema, then triaged like
+    any call. The incident's id makes it idempotent; no screening answers travel in an EIDO, so
+    all are unknown and the notes are read for safety flags."""
+    try:
+        doc = json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise DjangoValidationError({"$": [f"The body is not JSON: {exc}"]}) from exc
+    if not isinstance(doc, dict):
+        raise DjangoValidationError({"$": ["An EIDO is a JSON object."]})
+    try:
+        eido = eido_to_call(doc)
+    except EidoError as exc:
+        problems: dict[str, list[str]] = {}
+        for path, message in exc.problems:
+            problems.setdefault(path, []).append(message)
+        raise DjangoValidationError(problems) from exc
+    data = CallInput(
+        external_id=eido.external_id,
+        received_at=eido.received_at,
+        call_type=eido.call_type,
+        address=eido.address,
+        lat=eido.lat,
+        lon=eido.lon,
+        narrative=eido.narrative,
+        callback=eido.callback,
+        source=eido.source,
+    )
+    call, created = call_create(user=request.user, data=data)
+    units = [] if created else units_by_call([call.pk])[call.pk]
+    response["Location"] = f"{request.path.rsplit('/eido', 1)[0]}/{call.pk}"
     return Status(201 if created else 200, call_out(call, units))
 
 
