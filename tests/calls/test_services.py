@@ -141,3 +141,31 @@ def test_negated_notes_leave_the_call_with_the_team(dispatcher):
     )
     assert call.flags == []
     assert call.tier == "ALT"
+
+
+def test_cahoots_queue_puts_officers_requests_ahead_of_citizens_at_equal_urgency(
+    dispatcher, agency
+):
+    from smartresponse.calls.selectors import open_calls_for
+
+    agency.protocol = "eugene-cahoots"
+    agency.save()
+    base = daytime()
+    for i, (ext, source) in enumerate(
+        [("CIT-1", "911"), ("OFC-1", "on_scene_request"), ("CIT-2", "911")]
+    ):
+        call_create(
+            user=dispatcher,
+            data=welfare(
+                external_id=ext,
+                call_type="INTOXICATED SUBJECT",
+                source=source,
+                received_at=base + dt.timedelta(minutes=i),
+                lat=None,
+                lon=None,
+            ),
+        )
+    assert [c.external_id for c in open_calls_for(dispatcher)] == ["OFC-1", "CIT-1", "CIT-2"]
+    agency.protocol = "demo-city"
+    agency.save()
+    assert [c.external_id for c in open_calls_for(dispatcher)] == ["CIT-1", "OFC-1", "CIT-2"]

@@ -23,11 +23,12 @@ from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.dispatch.models import Assignment
 from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS
+from smartresponse.triage.services import protocol_for
 
 from .eido import EidoError, eido_to_call
 from .models import OPEN_STATUSES, SCREENING_FIELDS, Call, Source
 from .models import Status as CallStatus
-from .selectors import call_get, calls_for
+from .selectors import call_get, calls_for, in_queue_order
 from .services import CallInput, call_create
 
 router = Router(tags=["calls"])
@@ -342,8 +343,9 @@ def list_calls(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> CallPage:
-    """Calls of your agency. Open calls come most urgent first, then oldest first;
-    otherwise newest first. Listing is audited once per request."""
+    """Calls of your agency. Open calls come in the protocol's queue order (most urgent first,
+    then, where the protocol says so, officers' requests, then oldest first); otherwise newest
+    first. Listing is audited once per request."""
     user = request.user
     qs = calls_for(user)
     if status == "open":
@@ -351,7 +353,7 @@ def list_calls(
     elif status:
         qs = qs.filter(status=status)
     if status == "open" or status in OPEN_STATUSES:
-        qs = qs.order_by("urgency", "received_at", "id")
+        qs = in_queue_order(qs, protocol_for(user.agency))
     else:
         qs = qs.order_by("-received_at", "-id")
     total = qs.count()

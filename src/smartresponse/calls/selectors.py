@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from smartresponse.accounts.policy import require
@@ -19,8 +19,30 @@ def calls_for(user: Any) -> QuerySet[Call]:
     return Call.objects.for_agency(user.agency_id)
 
 
+def in_queue_order(calls: QuerySet[Call], protocol: Any) -> QuerySet[Call]:
+    """The protocol's queue order: by urgency, then (CAHOOTS) officers' requests ahead of
+    citizens', then the oldest first; never by time held alone."""
+    fields: list[Any] = []
+    for key in protocol.queue_order:
+        if key == "urgency":
+            fields.append("urgency")
+        elif key == "source" and protocol.source_priority:
+            ranks = [
+                When(source=src, then=Value(i)) for i, src in enumerate(protocol.source_priority)
+            ]
+            calls = calls.annotate(
+                source_rank=Case(*ranks, default=Value(len(ranks)), output_field=IntegerField())
+            )
+            fields.append("source_rank")
+        elif key == "age":
+            fields.append("received_at")
+    return calls.order_by(*fields, "received_at", "pk")
+
+
 def open_calls_for(user: Any) -> QuerySet[Call]:
-    return calls_for(user).open().order_by("urgency", "received_at")
+    from smartresponse.triage.services import protocol_for
+
+    return in_queue_order(calls_for(user).open(), protocol_for(user.agency))
 
 
 def call_get(user: Any, pk: int, *, audit: bool = True) -> Call:
