@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -49,3 +51,100 @@ class AgencyProtocol(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class CadImportStatus(models.TextChoices):
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class CadImport(models.Model):
+    """A CAD history export stored for replays: the original file(s) under VAR_DIR/imports/<id>/."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="cad_imports"
+    )
+    name = models.CharField(max_length=200)
+    mapping_id = models.CharField(max_length=100)
+    files = models.JSONField(default=list, help_text="File names under the import's folder.")
+    rows = models.PositiveIntegerField(default=0, help_text="Good rows stored.")
+    rows_skipped = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CadImportStatus.choices, default=CadImportStatus.READY
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rows} calls)"
+
+    @property
+    def folder(self) -> Any:
+        return settings.VAR_DIR / "imports" / str(self.pk)
+
+    def paths(self) -> list[Any]:
+        return [self.folder / name for name in self.files]
+
+
+class ReplayStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReplayRun(models.Model):
+    """A what-if replay run in the background; the page polls its progress and shows the result."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="replay_runs"
+    )
+    cad_import = models.ForeignKey(
+        CadImport, on_delete=models.PROTECT, null=True, blank=True, related_name="replays"
+    )
+    upload_name = models.CharField(max_length=255, blank=True)
+    mapping_id = models.CharField(max_length=100)
+    protocol = models.CharField(max_length=120, help_text="preset:<id> or version:<pk>")
+    compare_protocol = models.CharField(max_length=120, blank=True)
+    screening = models.CharField(max_length=20, default="assume_no")
+    status = models.CharField(
+        max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.QUEUED
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    charts = models.JSONField(null=True, blank=True, help_text="Chart name -> SVG.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Replay {self.pk} ({self.status})"
+
+    @property
+    def folder(self) -> Any:
+        return settings.VAR_DIR / "replays" / str(self.pk)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ReplayStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(100 * self.rows_done / self.rows_total))
+
+    @property
+    def active(self) -> bool:
+        return self.status in (ReplayStatus.QUEUED, ReplayStatus.RUNNING)
