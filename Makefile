@@ -30,12 +30,12 @@ run: demo
 	  $(BIN)/smartresponse runserver $(HOST):$(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks scripts)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks scripts)
 	$(BIN)/mypy
 
 test: install
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks scripts)
 	$(BIN)/pytest
 
 bench: install

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "smartresponse.dispatch",
     "smartresponse.encounters",
     "smartresponse.outcomes",
+    "smartresponse.people",
 ]
 
 MIDDLEWARE = [

@@ -57,3 +57,5 @@ def test_two_boards_see_a_new_call_and_a_unit_change_without_reload(browser, liv
     assert time.monotonic() - changed < 2.5  # both boards, within two seconds each
     # No reload happened: the page's own state is still there.
     assert boards[0].evaluate("() => window.__marker") == marker
+    for page in boards:
+        page.context.close()

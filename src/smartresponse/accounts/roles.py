@@ -54,6 +54,8 @@ class Cap(StrEnum):
     TOKEN_MANAGE = "token.manage"
     PROTOCOL_VIEW = "protocol.view"
     PROTOCOL_MANAGE = "protocol.manage"  # upload, review and activate protocol versions
+    PERSON_VIEW = "person.view"  # search the person index, see a person's records
+    PERSON_LINK = "person.link"  # confirm or refuse links between records, import records
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -70,6 +72,7 @@ _FIELD_TEAM = {
     Cap.ENCOUNTER_WRITE,
     Cap.ENCOUNTER_VIEW,
     Cap.CLINICAL_VIEW,
+    Cap.PERSON_VIEW,
 }
 
 GRANTS: dict[Role, frozenset[Cap]] = {
@@ -92,7 +95,9 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.OFFICER: frozenset(
         {Cap.CALL_VIEW, Cap.UNIT_VIEW, Cap.UNIT_STATUS, Cap.BOARD_VIEW, Cap.ENCOUNTER_VIEW}
     ),
-    Role.CASE_MANAGER: frozenset({Cap.CALL_VIEW, Cap.ENCOUNTER_VIEW, Cap.CLINICAL_VIEW}),
+    Role.CASE_MANAGER: frozenset(
+        {Cap.CALL_VIEW, Cap.ENCOUNTER_VIEW, Cap.CLINICAL_VIEW, Cap.PERSON_VIEW, Cap.PERSON_LINK}
+    ),
     Role.SUPERVISOR: frozenset(
         {
             Cap.CALL_CREATE,
@@ -110,6 +115,8 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.DASHBOARD_DRILLDOWN,
             Cap.PROTOCOL_VIEW,
             Cap.PROTOCOL_MANAGE,
+            Cap.PERSON_VIEW,
+            Cap.PERSON_LINK,
         }
     ),
     Role.DIRECTOR: frozenset(
