@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("smartresponse.outcomes.urls")),
     path("", include("smartresponse.audit.urls")),
     path("", include("smartresponse.triage.urls")),
+    path("", include("smartresponse.people.urls")),
 ]

@@ -56,6 +56,7 @@ class Cap(StrEnum):
     PROTOCOL_MANAGE = "protocol.manage"  # upload, review and activate protocol versions
     PERSON_VIEW = "person.view"  # search the person index, see a person's records
     PERSON_LINK = "person.link"  # confirm or refuse links between records, import records
+    PERSON_SAFETY_VIEW = "person.safety_view"  # name, case-manager flag, safety notes only
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -93,7 +94,14 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.PEER: frozenset(_FIELD_TEAM),
     # Officers see the safety picture and may document a co-response, never clinical notes.
     Role.OFFICER: frozenset(
-        {Cap.CALL_VIEW, Cap.UNIT_VIEW, Cap.UNIT_STATUS, Cap.BOARD_VIEW, Cap.ENCOUNTER_VIEW}
+        {
+            Cap.CALL_VIEW,
+            Cap.UNIT_VIEW,
+            Cap.UNIT_STATUS,
+            Cap.BOARD_VIEW,
+            Cap.ENCOUNTER_VIEW,
+            Cap.PERSON_SAFETY_VIEW,
+        }
     ),
     Role.CASE_MANAGER: frozenset(
         {Cap.CALL_VIEW, Cap.ENCOUNTER_VIEW, Cap.CLINICAL_VIEW, Cap.PERSON_VIEW, Cap.PERSON_LINK}

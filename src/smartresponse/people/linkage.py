@@ -743,6 +743,26 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.postcode = r.postcode AND l.dob_y = r.dob_y",
 )
 
+# A tighter set for large runs (hundreds of thousands of records and more): the same
+# comparisons and weights, with each broad key of BLOCKING_RULES narrowed by a second field so
+# that common names, popular birth years and shared shelter addresses do not make blocks of
+# thousands. On 1,000,000 synthetic records it gives 6.3 million pairs where
+# BLOCKING_RULES gives over 400 million (docs/linkage-at-scale.md).
+SCALE_BLOCKING_RULES: tuple[str, ...] = (
+    "l.given_soundex = r.given_soundex AND l.family_soundex = r.family_soundex "
+    "AND l.dob_y = r.dob_y",
+    "l.dob = r.dob AND l.given_soundex = r.given_soundex",
+    "l.dob = r.dob AND l.family_soundex = r.family_soundex",
+    "l.given_soundex = r.given_soundex AND l.family_soundex = r.family_soundex "
+    "AND l.locality = r.locality",
+    "l.given_canon = r.given_canon AND l.dob_y = r.dob_y AND l.locality = r.locality",
+    "l.given_name = r.given_name AND l.family_name = r.family_name",
+    "l.phone7 = r.phone7",
+    "l.identifier = r.identifier",
+    "l.family_name = r.family_name AND l.address = r.address",
+    "l.given_name = r.family_name AND l.family_name = r.given_name",
+)
+
 # Blocking rules for the EM passes: each leaves the other comparisons free to be estimated.
 TRAINING_BLOCKS: tuple[str, ...] = (
     "l.dob = r.dob",
@@ -1059,9 +1079,11 @@ def predict(
     min_probability: float = 0.01,
     prior: float | None = None,
     today: dt.date | None = None,
+    blocking_rules: Sequence[str] | None = None,
 ) -> list[ScoredPair]:
     """Scored pairs above `min_probability`: within `records` (dedupe), or between `records`
-    and `other` (link). Blank records are dropped before linkage and so never appear."""
+    and `other` (link). Blank records are dropped before linkage and so never appear.
+    `blocking_rules` replaces the model's own (e.g. SCALE_BLOCKING_RULES for large runs)."""
     left = _prepare_all(records, today)
     if other is None:
         tables, link_type = [left], "dedupe_only"
@@ -1069,7 +1091,12 @@ def predict(
         tables, link_type = [left, _prepare_all(other, today)], "link_only"
     if any(len(t) == 0 for t in tables) or (other is None and len(left) < 2):
         return []
-    linker = _linker(tables, model.for_link_type(link_type, prior))
+    settings = model.for_link_type(link_type, prior)
+    if blocking_rules is not None:
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules
+        ]
+    linker = _linker(tables, settings)
     df = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
     rel = df.as_duckdbpyrelation().select(
         "unique_id_l, unique_id_r, match_weight, match_probability"

@@ -3,7 +3,10 @@ human decisions that confirm or refuse a link."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -39,6 +42,11 @@ class Person(models.Model):
     """One resolved identity: the cluster of source records judged to be the same person."""
 
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    safety_notes = models.TextField(
+        blank=True,
+        help_text="What a responder needs for safety (weapons, prior violence, hazards). "
+        "Never clinical detail: officers read this.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -49,6 +57,23 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"Person {self.pk}"
+
+    @property
+    def has_case_manager(self) -> bool:
+        """Whether a case manager follows the person. Cases are not built yet: always False."""
+        return False
+
+    @property
+    def display_name(self) -> str:
+        """The name most records give (the earliest record breaks a tie)."""
+        counts: dict[str, int] = {}
+        for r in self.records.all():
+            name = str(r) if (r.given_name or r.family_name) else ""
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+        if not counts:
+            return f"Person {self.pk}"
+        return max(counts, key=lambda n: counts[n])
 
 
 class PersonRecordQuerySet(models.QuerySet["PersonRecord"]):
@@ -90,6 +115,21 @@ class PersonRecord(models.Model):
     )
     source_kind = models.CharField(max_length=10, choices=SourceKind.choices)
     source_id = models.CharField(max_length=64, blank=True)
+    call = models.ForeignKey(
+        "calls.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person_records",
+        help_text="The call this record came from or is about.",
+    )
+    encounter = models.ForeignKey(
+        "encounters.Encounter",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person_records",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -169,3 +209,180 @@ class LinkDecision(models.Model):
                 name="people_linkdecision_ordered_pair",
             )
         ]
+
+
+# --------------------------------------------------------------------------- per-agency settings
+
+
+def default_frequent_rules() -> list[dict[str, int]]:
+    return [{"contacts": 3, "days": 30}, {"contacts": 5, "days": 90}]
+
+
+class LinkSettings(models.Model):
+    """An agency's linkage thresholds and its frequent-contact rules."""
+
+    agency = models.OneToOneField(
+        "accounts.Agency", on_delete=models.CASCADE, related_name="link_settings"
+    )
+    link_threshold = models.FloatField(
+        default=0.95, help_text="Match probability at or above which records link automatically."
+    )
+    review_threshold = models.FloatField(
+        default=0.5, help_text="Match probability at or above which a pair goes to review."
+    )
+    frequent_rules = models.JSONField(
+        default=default_frequent_rules,
+        blank=True,
+        help_text="A person is a frequent contact when any rule holds, e.g. "
+        '[{"contacts": 3, "days": 30}, {"contacts": 5, "days": 90}].',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "link settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review_threshold__gt=0)
+                & models.Q(review_threshold__lt=models.F("link_threshold"))
+                & models.Q(link_threshold__lte=1),
+                name="people_linksettings_thresholds_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Link settings of agency {self.agency_id}"
+
+    @classmethod
+    def for_agency(cls, agency_id: int) -> LinkSettings:
+        """The agency's settings, or the defaults (unsaved) when it has none."""
+        return cls.objects.filter(agency_id=agency_id).first() or cls(agency_id=agency_id)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if not 0 < self.review_threshold < self.link_threshold <= 1:
+            errors["review_threshold"] = [
+                "The review threshold must be above 0 and below the link threshold, "
+                "which is at most 1."
+            ]
+        rules = self.frequent_rules
+        if not isinstance(rules, list) or not all(
+            isinstance(r, dict)
+            and set(r) == {"contacts", "days"}
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in r.values())
+            for r in rules
+        ):
+            errors["frequent_rules"] = [
+                'A list of rules like {"contacts": 3, "days": 30}, both positive whole numbers.'
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def thresholds(self) -> Any:
+        from .linkage import Thresholds
+
+        return Thresholds(link=self.link_threshold, review=self.review_threshold)
+
+
+# --------------------------------------------------------------------------- review and runs
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CONFIRMED = "confirmed", "Confirmed the same"
+    REJECTED = "rejected", "Not the same"
+
+
+class ReviewItem(models.Model):
+    """A pair of records whose match probability falls between the thresholds, for a person
+    to judge, with the evidence: what each field contributed to the match weight."""
+
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    record_a = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="+")
+    record_b = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    match_weight = models.FloatField(default=0.0)
+    evidence = models.JSONField(
+        default=list, blank=True, help_text="Per field: the level reached and its match weight."
+    )
+    model_version = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    run = models.ForeignKey(
+        "LinkRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="review_items"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-probability", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")),
+                name="people_reviewitem_ordered_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["record_a", "record_b"],
+                condition=models.Q(status="open"),
+                name="people_reviewitem_one_open_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk}: records {self.record_a_id} and {self.record_b_id}"
+
+
+class LinkRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LinkRun(models.Model):
+    """One re-resolution of an agency's person index, with its progress and its counts."""
+
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=LinkRunStatus.choices, default=LinkRunStatus.QUEUED
+    )
+    stage = models.CharField(max_length=60, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    model_version = models.CharField(max_length=40, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    blank_records = models.PositiveIntegerField(default=0)
+    clusters = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, help_text="New persons.")
+    merged = models.PositiveIntegerField(default=0, help_text="Persons joined into another.")
+    split = models.PositiveIntegerField(default=0, help_text="Persons whose records were split.")
+    sent_to_review = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Link run {self.pk} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (LinkRunStatus.QUEUED, LinkRunStatus.RUNNING)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "records": self.records,
+            "clusters": self.clusters,
+            "created": self.created,
+            "merged": self.merged,
+            "split": self.split,
+            "sent_to_review": self.sent_to_review,
+        }

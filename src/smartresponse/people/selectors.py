@@ -6,15 +6,17 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from smartresponse.accounts.policy import require
+from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 
 from .linkage import LinkageModel, normalise_name, normalise_phone, parse_dob
-from .models import Person, PersonRecord
+from .models import LinkRun, LinkSettings, Person, PersonRecord, ReviewItem, ReviewStatus
 from .search import Candidate, rank
 
 MAX_CANDIDATES = 5000
@@ -74,7 +76,12 @@ def search_people(user: Any, query: dict[str, Any], *, limit: int = 10) -> list[
     """Ranked candidate records of the user's agency for a name, partial DOB and phone.
 
     Each search is audited (what was searched with, never the values)."""
-    records = records_for(user)
+    return _search(user, records_for(user), query, limit=limit)
+
+
+def _search(
+    user: Any, records: QuerySet[PersonRecord], query: dict[str, Any], *, limit: int
+) -> list[Candidate]:
     flt = _candidate_filter(query)
     audit_record(
         user=user,
@@ -88,3 +95,168 @@ def search_people(user: Any, query: dict[str, Any], *, limit: int = 10) -> list[
         r.as_linkage_record() | {"aliases": r.aliases} for r in records.filter(flt)[:MAX_CANDIDATES]
     ]
     return rank(shipped_model(), query, raws, limit=limit)
+
+
+# --------------------------------------------------------------------------- one person
+
+
+def person_safety_get(user: Any, pk: int) -> dict[str, Any]:
+    """What a co-responding officer may know of a person: a name, whether a case manager
+    follows them, and the safety notes. Never clinical detail, needs, dispositions or
+    substance use. Audited like any view of a person."""
+    if not (can(user, Cap.PERSON_SAFETY_VIEW) or can(user, Cap.PERSON_VIEW)):
+        raise PermissionDenied("Your role may not do this (person.safety_view).")
+    person = (
+        Person.objects.for_agency(user.agency_id).filter(pk=pk).prefetch_related("records").first()
+    )
+    if person is None:
+        raise Http404("No such person.")
+    audit_record(user=user, action="person.view", obj=person, detail={"view": "safety"})
+    return {
+        "id": person.pk,
+        "name": person.display_name,
+        "has_case_manager": person.has_case_manager,
+        "safety_notes": person.safety_notes,
+    }
+
+
+def person_contact_calls(person_ids: list[int]) -> dict[int, dict[int, dt.datetime]]:
+    """person id -> {call id: received at}: the calls linked to each person through a
+    record made from the call or from an encounter on it (a crisis contact)."""
+    out: dict[int, dict[int, dt.datetime]] = {}
+    rows = PersonRecord.objects.filter(person_id__in=person_ids).values_list(
+        "person_id",
+        "call_id",
+        "call__received_at",
+        "encounter__call_id",
+        "encounter__call__received_at",
+    )
+    for pid, call_id, call_at, enc_call_id, enc_call_at in rows:
+        for cid, at in ((call_id, call_at), (enc_call_id, enc_call_at)):
+            if cid is not None and at is not None:
+                out.setdefault(pid, {})[cid] = at
+    return out
+
+
+def person_timeline(user: Any, person: Person) -> list[dict[str, Any]]:
+    """The person's contacts, newest first: each call with the encounters on it, as this
+    user may see them (clinical detail only for clinical roles)."""
+    from smartresponse.calls.models import Call
+    from smartresponse.encounters.selectors import encounter_view
+
+    require(user, Cap.PERSON_VIEW)
+    call_ids = list(person_contact_calls([person.pk]).get(person.pk, {}))
+    calls = (
+        Call.objects.filter(pk__in=call_ids, agency_id=user.agency_id)
+        .prefetch_related("encounters__people", "encounters__unit")
+        .order_by("-received_at")
+    )
+    may_see_encounters = can(user, Cap.ENCOUNTER_VIEW)
+    return [
+        {
+            "call": call,
+            "at": call.received_at,
+            "encounters": [encounter_view(user, e) for e in call.encounters.all()]
+            if may_see_encounters
+            else [],
+        }
+        for call in calls
+    ]
+
+
+# --------------------------------------------------------------------------- worklists
+
+
+def frequent_contacts(user: Any, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """People whose crisis contacts meet any of the agency's frequent-contact rules
+    (e.g. at least 3 calls in the last 30 days), most contacts first."""
+    from smartresponse.calls.models import Call
+
+    require(user, Cap.PERSON_VIEW)
+    now = now or timezone.now()
+    rules = LinkSettings.for_agency(user.agency_id).frequent_rules or []
+    if not rules:
+        return []
+    longest = max(int(r["days"]) for r in rules)
+    since = now - dt.timedelta(days=longest)
+    recent = Call.objects.filter(
+        agency_id=user.agency_id, received_at__gte=since, received_at__lte=now
+    )
+    person_ids = list(
+        PersonRecord.objects.for_agency(user.agency_id)
+        .filter(person__isnull=False)
+        .filter(Q(call__in=recent) | Q(encounter__call__in=recent))
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    contacts = person_contact_calls(person_ids)
+    rows = []
+    for pid, calls in contacts.items():
+        met = []
+        for rule in rules:
+            start = now - dt.timedelta(days=int(rule["days"]))
+            n = sum(1 for at in calls.values() if start <= at <= now)
+            if n >= int(rule["contacts"]):
+                met.append((rule, n))
+        if met:
+            in_window = [at for at in calls.values() if since <= at <= now]
+            rows.append(
+                {
+                    "person_id": pid,
+                    "contacts": max(n for _, n in met),
+                    "rules": [f"{r['contacts']} in {r['days']} days" for r, _ in met],
+                    "last_contact": max(in_window),
+                }
+            )
+    persons = {
+        p.pk: p
+        for p in Person.objects.for_agency(user.agency_id)
+        .filter(pk__in=[r["person_id"] for r in rows])
+        .prefetch_related("records")
+    }
+    for r in rows:
+        r["person"] = persons[r["person_id"]]
+        r["has_case_manager"] = persons[r["person_id"]].has_case_manager
+    rows.sort(key=lambda r: (-r["contacts"], -r["last_contact"].timestamp()))
+    audit_record(
+        user=user, action="person.worklist", agency_id=user.agency_id, detail={"rows": len(rows)}
+    )
+    return rows
+
+
+def review_items_for(user: Any) -> QuerySet[ReviewItem]:
+    require(user, Cap.PERSON_LINK)
+    return ReviewItem.objects.filter(
+        agency_id=user.agency_id, status=ReviewStatus.OPEN
+    ).select_related("record_a", "record_b")
+
+
+def link_runs_for(user: Any) -> QuerySet[LinkRun]:
+    require(user, Cap.PERSON_LINK)
+    return LinkRun.objects.filter(agency_id=user.agency_id)
+
+
+def persons_with_records(user: Any) -> QuerySet[Person]:
+    return persons_for(user).prefetch_related(Prefetch("records"))
+
+
+def safety_search(user: Any, query: dict[str, Any], *, limit: int = 10) -> list[dict[str, Any]]:
+    """For a role with the safety view only: the persons the best candidates belong to, by
+    name, nothing else."""
+    if not (can(user, Cap.PERSON_SAFETY_VIEW) or can(user, Cap.PERSON_VIEW)):
+        raise PermissionDenied("Your role may not do this (person.safety_view).")
+    records = PersonRecord.objects.for_agency(user.agency_id)
+    found = _search(user, records, query, limit=limit)
+    by_pk = {
+        r.pk: r
+        for r in records.filter(pk__in=[int(c.record_id) for c in found]).select_related("person")
+    }
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for c in found:
+        r = by_pk.get(int(c.record_id))
+        if r is None or r.person_id is None or r.person_id in seen:
+            continue
+        seen.add(r.person_id)
+        out.append({"person_id": r.person_id, "name": str(r), "probability": c.probability})
+    return out

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from smartresponse.accounts.models import Agency
 from smartresponse.accounts.policy import require
@@ -22,7 +27,18 @@ from .linkage import (
     normalise_phone,
     parse_dob,
 )
-from .models import LocationKind, PersonRecord, SourceKind
+from .models import (
+    LinkDecision,
+    LinkRun,
+    LinkRunStatus,
+    LinkSettings,
+    LocationKind,
+    Person,
+    PersonRecord,
+    ReviewItem,
+    ReviewStatus,
+    SourceKind,
+)
 
 IMPORT_COLUMNS = (
     "given_name",
@@ -185,3 +201,567 @@ def import_person_records(
             },
         )
     return result
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class MergeRefused(ValueError):
+    """A merge or a confirmation that would join people a person has marked as different."""
+
+
+def _ordered(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def latest_decisions(agency_id: int) -> dict[tuple[int, int], bool]:
+    """The latest human judgement on each pair of records: True same, False different."""
+    out: dict[tuple[int, int], bool] = {}
+    rows = (
+        LinkDecision.objects.for_agency(agency_id)
+        .order_by("decided_at", "pk")
+        .values_list("record_a_id", "record_b_id", "same")
+    )
+    for a, b, same in rows:
+        out[_ordered(a, b)] = same
+    return out
+
+
+def _record_decision(
+    user: Any,
+    a: PersonRecord,
+    b: PersonRecord,
+    same: bool,
+    *,
+    probability: float | None = None,
+    model_version: str = "",
+    note: str = "",
+) -> LinkDecision:
+    lo, hi = (a, b) if a.pk < b.pk else (b, a)
+    return LinkDecision.objects.create(
+        agency_id=a.agency_id,
+        record_a=lo,
+        record_b=hi,
+        same=same,
+        match_probability=probability,
+        model_version=model_version,
+        note=note[:255],
+        decided_by=user,
+    )
+
+
+def _different_pairs(agency_id: int, left: Iterable[int], right: Iterable[int]) -> list[tuple]:
+    """Pairs across the two sets of record ids that a person has marked as different."""
+    left, right = set(left), set(right)
+    return [
+        pair
+        for pair, same in latest_decisions(agency_id).items()
+        if not same
+        and ((pair[0] in left and pair[1] in right) or (pair[0] in right and pair[1] in left))
+    ]
+
+
+def _check_agency(user: Any, obj: Any) -> None:
+    if obj.agency_id != user.agency_id:
+        raise PermissionError("Not a record of your agency.")
+
+
+def person_merge(*, user: Any, target: Person, source: Person, note: str = "") -> Person:
+    """Move every record of `source` into `target` (no record is deleted), remember the
+    judgement so later runs keep them together, and audit. Refused when a person has marked
+    any record of one as a different person from any record of the other."""
+    require(user, Cap.PERSON_LINK)
+    _check_agency(user, target)
+    _check_agency(user, source)
+    if target.pk == source.pk:
+        raise MergeRefused("That is the same person already.")
+    with transaction.atomic():
+        t_ids = list(target.records.values_list("pk", flat=True))
+        s_ids = list(source.records.values_list("pk", flat=True))
+        if not t_ids or not s_ids:
+            raise MergeRefused("A person without records cannot be merged.")
+        conflicts = _different_pairs(target.agency_id, t_ids, s_ids)
+        if conflicts:
+            a, b = conflicts[0]
+            raise MergeRefused(
+                f"Refused: records {a} and {b} were marked as different people by staff. "
+                "Change that decision first if it was wrong."
+            )
+        moved = PersonRecord.objects.filter(pk__in=s_ids).update(person=target)
+        if source.safety_notes.strip():
+            target.safety_notes = "\n".join(
+                n for n in (target.safety_notes.strip(), source.safety_notes.strip()) if n
+            )
+            target.save(update_fields=["safety_notes", "updated_at"])
+        _record_decision(
+            user,
+            PersonRecord.objects.get(pk=min(t_ids)),
+            PersonRecord.objects.get(pk=min(s_ids)),
+            True,
+            note=note or "merge",
+        )
+        audit_record(
+            user=user,
+            action="person.merge",
+            obj=target,
+            detail={"from_person": source.pk, "records": moved},
+        )
+    return target
+
+
+def person_unmerge(*, user: Any, record: PersonRecord, note: str = "") -> Person:
+    """Move one record out of its person into a new person of its own, remembering that it
+    is not the same as the records it leaves (so later runs keep it apart), and audit."""
+    require(user, Cap.PERSON_LINK)
+    _check_agency(user, record)
+    with transaction.atomic():
+        record = PersonRecord.objects.select_for_update().get(pk=record.pk)
+        old = record.person
+        if old is None:
+            raise MergeRefused("The record belongs to no person.")
+        others = list(old.records.exclude(pk=record.pk))
+        if not others:
+            raise MergeRefused("The record is the person's only record.")
+        new = Person.objects.create(agency_id=record.agency_id)
+        record.person = new
+        record.save(update_fields=["person"])
+        for other in others:
+            _record_decision(user, record, other, False, note=note or "unmerge")
+        audit_record(
+            user=user,
+            action="person.unmerge",
+            obj=old,
+            detail={"record": record.pk, "new_person": new.pk},
+        )
+    return new
+
+
+def person_set_safety_notes(*, user: Any, person: Person, notes: str) -> Person:
+    require(user, Cap.PERSON_LINK)
+    _check_agency(user, person)
+    with transaction.atomic():
+        person.safety_notes = notes.strip()[:4000]
+        person.save(update_fields=["safety_notes", "updated_at"])
+        audit_record(user=user, action="person.safety_notes", obj=person)
+    return person
+
+
+def review_decide(*, user: Any, item: ReviewItem, same: bool, note: str = "") -> ReviewItem:
+    """Confirm (the same person) or reject (different people) a pair in the review queue.
+    A confirmation joins the two persons now; a rejection is kept and the next link run
+    keeps the records apart, splitting a person if it must."""
+    require(user, Cap.PERSON_LINK)
+    _check_agency(user, item)
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if item.status != ReviewStatus.OPEN:
+            raise MergeRefused("This pair has already been decided.")
+        a, b = item.record_a, item.record_b
+        if same:
+            conflicts = (
+                _different_pairs(
+                    item.agency_id,
+                    a.person.records.values_list("pk", flat=True) if a.person else [a.pk],
+                    b.person.records.values_list("pk", flat=True) if b.person else [b.pk],
+                )
+                if a.person_id != b.person_id or a.person_id is None
+                else []
+            )
+            if conflicts:
+                x, y = conflicts[0]
+                raise MergeRefused(
+                    f"Refused: records {x} and {y} were marked as different people by staff."
+                )
+        _record_decision(
+            user,
+            a,
+            b,
+            same,
+            probability=item.probability,
+            model_version=item.model_version,
+            note=note or "review",
+        )
+        if same and a.person_id != b.person_id:
+            if a.person is None or b.person is None:
+                target = a.person or b.person or Person.objects.create(agency_id=a.agency_id)
+                PersonRecord.objects.filter(pk__in=[a.pk, b.pk]).update(person=target)
+            else:
+                keep, gone = (
+                    (a.person, b.person) if a.person_id < b.person_id else (b.person, a.person)
+                )
+                PersonRecord.objects.filter(person=gone).update(person=keep)
+        item.status = ReviewStatus.CONFIRMED if same else ReviewStatus.REJECTED
+        item.decided_by = user
+        item.decided_at = timezone.now()
+        item.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            user=user,
+            action="person.review",
+            obj=item,
+            detail={"same": same, "records": [a.pk, b.pk]},
+        )
+    return item
+
+
+# --------------------------------------------------------------------------- link runs
+
+Progress = Callable[[str, int], None]
+
+
+class _Clusters:
+    """Union-find over record ids that refuses to join two groups holding a pair a person
+    has marked as different."""
+
+    def __init__(self, ids: Iterable[int], cannot: dict[int, set[int]]) -> None:
+        self.parent = {i: i for i in ids}
+        self.members = {i: {i} for i in self.parent}
+        self.cannot = cannot
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def join(self, a: int, b: int) -> bool:
+        """Join the groups of a and b; False (and nothing changes) when that is refused."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
+        for x in self.members[small]:
+            for y in self.cannot.get(x, ()):
+                if y in self.members[large]:
+                    return False
+        root, child = min(ra, rb), max(ra, rb)
+        self.parent[child] = root
+        self.members[root] |= self.members.pop(child)
+        return True
+
+    def groups(self) -> list[list[int]]:
+        return [sorted(m) for m in self.members.values()]
+
+
+@dataclass
+class LinkReport:
+    records: int = 0
+    blank_records: int = 0
+    clusters: int = 0
+    created: int = 0
+    merged: int = 0
+    split: int = 0
+    sent_to_review: int = 0
+    conflicts: int = 0  # "same" decisions not applied because they cross a "different"
+
+
+def link_run(
+    agency: Agency,
+    *,
+    progress: Progress | None = None,
+    user: Any = None,
+    run: LinkRun | None = None,
+) -> LinkReport:
+    """Re-resolve the agency's person records with the shipped model.
+
+    Pairs at or above the agency's link threshold are linked, pairs between the thresholds
+    become review items, pairs below stay apart. People's decisions win: a "same" always
+    links, a "different" is never linked, not even through a third record (a person is
+    split if it must). Records are assigned to persons (existing ones kept where they
+    can be, new ones created); no record is ever deleted; records with nothing to link on
+    belong to no person."""
+    from .evidence import explain
+    from .linkage import predict
+    from .selectors import shipped_model
+
+    def step(stage: str, percent: int) -> None:
+        if run is not None:
+            LinkRun.objects.filter(pk=run.pk).update(stage=stage, progress=percent)
+        if progress is not None:
+            progress(stage, percent)
+
+    if user is not None:
+        require(user, Cap.PERSON_LINK)
+        _check_agency(user, agency)
+    model = shipped_model()
+    thresholds = LinkSettings.for_agency(agency.pk).thresholds()
+    report = LinkReport()
+    step("reading records", 5)
+    records = list(PersonRecord.objects.for_agency(agency.pk).order_by("pk"))
+    raws = {r.pk: r.as_linkage_record() for r in records}
+    blank = {pk for pk, raw in raws.items() if is_blank(raw)}
+    linkable = [pk for pk in raws if pk not in blank]
+    report.records, report.blank_records = len(records), len(blank)
+    step("scoring pairs", 15)
+    pairs = predict(model, [raws[pk] for pk in linkable], min_probability=thresholds.review)
+    step("clustering", 60)
+    decisions = {
+        pair: same
+        for pair, same in latest_decisions(agency.pk).items()
+        if pair[0] in raws and pair[1] in raws and not {pair[0], pair[1]} & blank
+    }
+    cannot: dict[int, set[int]] = {}
+    for (a, b), same in decisions.items():
+        if not same:
+            cannot.setdefault(a, set()).add(b)
+            cannot.setdefault(b, set()).add(a)
+    clusters = _Clusters(linkable, cannot)
+    for (a, b), same in sorted(decisions.items()):
+        if same and not clusters.join(a, b):
+            report.conflicts += 1
+    scored = sorted(((int(p.id_l), int(p.id_r), p) for p in pairs), key=lambda t: -t[2].probability)
+    for a, b, p in scored:
+        if p.probability >= thresholds.link and _ordered(a, b) not in decisions:
+            clusters.join(a, b)
+    review: list[tuple[int, int, Any]] = [
+        (*_ordered(a, b), p)
+        for a, b, p in scored
+        if thresholds.review <= p.probability < thresholds.link
+        and _ordered(a, b) not in decisions
+        and clusters.find(a) != clusters.find(b)
+    ]
+    step("saving", 80)
+    with transaction.atomic():
+        old = {r.pk: r.person_id for r in records}
+        groups = sorted(clusters.groups(), key=lambda g: (-len(g), g[0]))
+        claimed: set[int] = set()
+        target: dict[int, int] = {}
+        persons_of_group: list[set[int]] = []
+        absorbed: dict[int, int] = {}
+        for group in groups:
+            counts = Counter(old[pk] for pk in group if old[pk] is not None)
+            choice = next(
+                (
+                    pid
+                    for pid, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                    if pid not in claimed
+                ),
+                None,
+            )
+            if choice is None:
+                choice = Person.objects.create(agency=agency).pk
+                report.created += 1
+            claimed.add(choice)
+            persons_of_group.append(set(counts))
+            for pid in counts:
+                if pid != choice:
+                    absorbed.setdefault(pid, choice)
+            for pk in group:
+                target[pk] = choice
+        groups_per_person = Counter(pid for ps in persons_of_group for pid in ps)
+        report.split = sum(1 for n in groups_per_person.values() if n > 1)
+        report.merged = sum(1 for ps in persons_of_group if len(ps) > 1)
+        report.clusters = len(groups)
+        moves: dict[int | None, list[int]] = {}
+        for pk in raws:
+            new = None if pk in blank else target[pk]
+            if old[pk] != new:
+                moves.setdefault(new, []).append(pk)
+        for pid, pks in moves.items():
+            PersonRecord.objects.filter(pk__in=pks).update(person_id=pid)
+        for gone, keep in absorbed.items():
+            if gone in claimed:
+                continue
+            notes = Person.objects.filter(pk=gone).values_list("safety_notes", flat=True).first()
+            if notes and notes.strip():
+                kept = Person.objects.get(pk=keep)
+                if notes.strip() not in kept.safety_notes:
+                    kept.safety_notes = "\n".join(
+                        n for n in (kept.safety_notes.strip(), notes.strip()) if n
+                    )
+                    kept.save(update_fields=["safety_notes", "updated_at"])
+        open_pairs = set(
+            ReviewItem.objects.filter(agency=agency, status=ReviewStatus.OPEN).values_list(
+                "record_a_id", "record_b_id"
+            )
+        )
+        by_pk = {r.pk: r for r in records}
+        items = []
+        for a, b, p in review:
+            if (a, b) in open_pairs:
+                continue
+            ev = explain(model, raws[a], raws[b])
+            items.append(
+                ReviewItem(
+                    agency=agency,
+                    record_a=by_pk[a],
+                    record_b=by_pk[b],
+                    probability=p.probability,
+                    match_weight=p.match_weight,
+                    evidence=ev.fields if ev else [],
+                    model_version=model.version,
+                    run=run,
+                )
+            )
+        ReviewItem.objects.bulk_create(items)
+        report.sent_to_review = len(items)
+        audit_record(
+            user=user,
+            action="person.link_run",
+            obj=run,
+            agency_id=agency.pk,
+            detail={k: v for k, v in report.__dict__.items()},
+        )
+    step("done", 100)
+    return report
+
+
+def link_run_create(*, user: Any) -> LinkRun:
+    """Queue a link run of the user's agency in the background."""
+    require(user, Cap.PERSON_LINK)
+    with transaction.atomic():
+        run = LinkRun.objects.create(agency_id=user.agency_id, created_by=user)
+        audit_record(user=user, action="person.link_run_start", obj=run)
+    from .tasks import run_link
+
+    run_link.enqueue(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def link_run_execute(run_id: int, *, progress: Progress | None = None) -> LinkRun:
+    """The background task's body: run, keep the progress and the counts on the row."""
+    from .selectors import shipped_model
+
+    run = LinkRun.objects.select_related("agency", "created_by").get(pk=run_id)
+    if run.status not in (LinkRunStatus.QUEUED, LinkRunStatus.RUNNING):
+        return run
+    LinkRun.objects.filter(pk=run.pk).update(
+        status=LinkRunStatus.RUNNING,
+        started_at=timezone.now(),
+        model_version=shipped_model().version,
+    )
+    try:
+        report = link_run(run.agency, progress=progress, run=run)
+    except Exception:  # the page must show a failure, never spin forever
+        LinkRun.objects.filter(pk=run.pk).update(
+            status=LinkRunStatus.FAILED,
+            error="The link run failed:\n" + traceback.format_exc(limit=5),
+            finished_at=timezone.now(),
+        )
+        if settings.DEBUG:
+            raise
+    else:
+        LinkRun.objects.filter(pk=run.pk).update(
+            status=LinkRunStatus.DONE,
+            progress=100,
+            stage="done",
+            records=report.records,
+            blank_records=report.blank_records,
+            clusters=report.clusters,
+            created=report.created,
+            merged=report.merged,
+            split=report.split,
+            sent_to_review=report.sent_to_review,
+            finished_at=timezone.now(),
+        )
+    run.refresh_from_db()
+    return run
+
+
+# --------------------------------------------------------------------------- encounters
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    parts = name.split()
+    if len(parts) < 2:
+        return name.strip(), ""
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def records_from_encounter(encounter: Any) -> list[PersonRecord]:
+    """A person record (source "encounter") for each named person the team met, once.
+
+    An unknown or nameless person makes no record: nothing to link on. The new record is
+    attached to a person: the one its best match belongs to when that match is at or above
+    the agency's link threshold (and nobody said they differ), else a new person; a match
+    between the thresholds also goes to the review queue."""
+    created: list[PersonRecord] = []
+    for ep in encounter.people.all():
+        if ep.unknown or not ep.name.strip():
+            continue
+        source_id = f"{encounter.pk}:{ep.pk}"
+        if PersonRecord.objects.filter(
+            agency_id=encounter.agency_id, source_kind=SourceKind.ENCOUNTER, source_id=source_id
+        ).exists():
+            continue
+        given, family = _split_name(ep.name.strip())
+        record = PersonRecord(
+            agency_id=encounter.agency_id,
+            given_name=given[:100],
+            family_name=family[:100],
+            dob=ep.date_of_birth,
+            dob_precision=DobPrecision.EXACT.value if ep.date_of_birth else "",
+            source_kind=SourceKind.ENCOUNTER,
+            source_id=source_id,
+            call_id=encounter.call_id,
+            encounter=encounter,
+            created_by_id=encounter.documented_by_id,
+        )
+        if is_blank(record.as_linkage_record()):
+            continue
+        with transaction.atomic():
+            record.save()
+            _attach(record)
+            audit_record(
+                user=None,
+                action="person.record_create",
+                obj=record,
+                detail={"source": "encounter", "encounter": encounter.pk},
+            )
+        created.append(record)
+    return created
+
+
+def _attach(record: PersonRecord) -> None:
+    from .search import rank
+    from .selectors import _candidate_filter, shipped_model
+
+    model = shipped_model()
+    thresholds = LinkSettings.for_agency(record.agency_id).thresholds()
+    raw = record.as_linkage_record()
+    flt = _candidate_filter({**raw, "dob": record.dob})
+    best = None
+    if flt is not None:
+        pool = (
+            PersonRecord.objects.for_agency(record.agency_id)
+            .exclude(pk=record.pk)
+            .filter(person__isnull=False)
+            .filter(flt)[:2000]
+        )
+        by_pk = {str(r.pk): r for r in pool}
+        ranked = rank(
+            model,
+            raw,
+            [r.as_linkage_record() | {"aliases": r.aliases} for r in by_pk.values()],
+            limit=1,
+            min_probability=thresholds.review,
+            thresholds=thresholds,
+        )
+        best = (by_pk[ranked[0].record_id], ranked[0]) if ranked else None
+    if best is not None and best[1].probability >= thresholds.link:
+        other, _ = best
+        members = list(other.person.records.values_list("pk", flat=True))
+        if not _different_pairs(record.agency_id, [record.pk], members):
+            record.person = other.person
+            record.save(update_fields=["person"])
+            return
+    record.person = Person.objects.create(agency_id=record.agency_id)
+    record.save(update_fields=["person"])
+    if best is not None and best[1].probability < thresholds.link:
+        from .evidence import explain
+
+        other, cand = best
+        a, b = (record, other) if record.pk < other.pk else (other, record)
+        ev = explain(model, a.as_linkage_record(), b.as_linkage_record())
+        ReviewItem.objects.get_or_create(
+            record_a=a,
+            record_b=b,
+            status=ReviewStatus.OPEN,
+            defaults={
+                "agency_id": record.agency_id,
+                "probability": cand.probability,
+                "match_weight": cand.match_weight,
+                "evidence": ev.fields if ev else [],
+                "model_version": model.version,
+            },
+        )
