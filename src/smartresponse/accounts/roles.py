@@ -87,6 +87,8 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.UNIT_VIEW,
             Cap.UNIT_STATUS,
             Cap.BOARD_VIEW,
+            # Intake looks up the persons known to the service (a caller, a subject).
+            Cap.PERSON_VIEW,
         }
     ),
     Role.CLINICIAN: frozenset(_FIELD_TEAM),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS
@@ -85,9 +86,32 @@ class CallIntakeForm(forms.Form):
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # For the call-taker's awareness only: with the callback number they look up the persons
+    # known to the service (people app). Not saved with the call.
+    person_name = forms.CharField(
+        label=_("Person (caller or subject)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    person_dob = forms.CharField(
+        label=_("Their date of birth"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        hx = {
+            "hx-get": reverse("people-candidates"),
+            "hx-trigger": "keyup changed delay:400ms, change",
+            "hx-target": "#intake-candidates",
+            "hx-include": "#id_person_name, #id_person_dob, #id_callback",
+            "hx-sync": "this:replace",
+        }
+        for name in ("person_name", "person_dob", "callback"):
+            self.fields[name].widget.attrs.update(hx)
         for key, label in SCREENING_QUESTIONS.items():
             self.fields[key] = forms.ChoiceField(
                 label=label,

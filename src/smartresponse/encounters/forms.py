@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,10 +56,13 @@ class EncounterForm(forms.Form):
         help_text=_("Seen only by clinical staff, never by officers."),
     )
 
-    def __init__(self, *args: Any, clinical: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, clinical: bool = True, candidates: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if not clinical:
             del self.fields["clinical_note"]
+        self.candidates = candidates
         for i in range(PEOPLE_ROWS):
             n = i + 1
             if i > 0:
@@ -76,6 +80,20 @@ class EncounterForm(forms.Form):
                 required=False,
                 widget=forms.DateInput(attrs={"type": "date"}),
             )
+            # The person of the index the team chose among the candidates shown (people app).
+            self.fields[f"person_{i}_person"] = forms.IntegerField(
+                required=False, min_value=1, widget=forms.HiddenInput
+            )
+            if candidates:
+                hx = {
+                    "hx-get": f"{reverse('people-candidates')}?row={i}",
+                    "hx-trigger": "keyup changed delay:400ms, change",
+                    "hx-target": f"#person_{i}_candidates",
+                    "hx-include": f"#id_person_{i}_name, #id_person_{i}_dob",
+                    "hx-sync": "this:replace",
+                }
+                for part in ("name", "dob"):
+                    self.fields[f"person_{i}_{part}"].widget.attrs.update(hx)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -96,6 +114,8 @@ class EncounterForm(forms.Form):
                     "present": self[f"person_{i}_present"] if i > 0 else None,
                     "name": self[f"person_{i}_name"],
                     "dob": self[f"person_{i}_dob"],
+                    "person": self[f"person_{i}_person"],
+                    "candidates_id": f"person_{i}_candidates",
                     "shown": i == 0 or self._row_used(i, raw=True),
                 }
             )
@@ -111,6 +131,11 @@ class EncounterForm(forms.Form):
             return any(self.data.get(self.add_prefix(k)) for k in keys)
         data = self.cleaned_data
         return bool(data.get(keys[0]) or data.get(keys[1]) or data.get(keys[2]))
+
+    def chosen_people(self) -> list[int | None]:
+        """For each person of `to_input`, in order: the chosen person's id, or None."""
+        data = self.cleaned_data
+        return [data.get(f"person_{i}_person") for i in range(PEOPLE_ROWS) if self._row_used(i)]
 
     def to_input(self) -> EncounterInput:
         data = self.cleaned_data

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from smartresponse.accounts.policy import is_clinical
+from smartresponse.accounts.policy import can, is_clinical
 from smartresponse.accounts.roles import Cap
 from smartresponse.calls.models import Call
 from smartresponse.calls.selectors import call_get
@@ -154,20 +154,28 @@ def encounter_new(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_get(user, pk, audit=request.method != "POST")
     unit = _unit_for(user, call)
     clinical = is_clinical(user)
+    candidates = can(user, Cap.PERSON_VIEW)
     status = 200
     if request.method == "POST":
-        form = EncounterForm(request.POST, clinical=clinical)
+        form = EncounterForm(request.POST, clinical=clinical, candidates=candidates)
         if form.is_valid():
             try:
                 encounter = encounter_create(user=user, call=call, data=form.to_input(), unit=unit)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
+                chosen = form.chosen_people()
+                if candidates and any(chosen):
+                    from smartresponse.people.services import encounter_people_identify
+
+                    encounter_people_identify(user=user, encounter=encounter, chosen=chosen)
                 messages.success(request, _("Encounter saved."))
                 return redirect(reverse("encounter-detail", args=[encounter.pk]) + "?saved=1")
         status = 400
     else:
-        form = EncounterForm(initial=_defaults(call, unit), clinical=clinical)
+        form = EncounterForm(
+            initial=_defaults(call, unit), clinical=clinical, candidates=candidates
+        )
     return render(
         request,
         "encounters/encounter_form.html",

@@ -260,3 +260,86 @@ def safety_search(user: Any, query: dict[str, Any], *, limit: int = 10) -> list[
         seen.add(r.person_id)
         out.append({"person_id": r.person_id, "name": str(r), "probability": c.probability})
     return out
+
+
+# --------------------------------------------------------------------------- intake candidates
+
+
+def _dob_shown(record: PersonRecord) -> str:
+    """A record's date of birth as far as it is known: the date, the month or the year."""
+    if record.dob is None:
+        return ""
+    precision = record.dob_precision or "exact"
+    if precision == "exact":
+        return record.dob.isoformat()
+    if precision == "year_month":
+        return record.dob.strftime("%Y-%m")
+    if precision == "estimated":
+        return f"~{record.dob.year}"
+    return str(record.dob.year)
+
+
+def person_candidates(user: Any, query: dict[str, Any], *, limit: int = 5) -> list[dict[str, Any]]:
+    """The persons a contact being entered (at intake or in the field) may be, best first,
+    from the existing index: each with a name, a date of birth as precise as known, the last
+    contact and the match as a word ("likely" at or above the agency's link threshold,
+    "possible" at or above its review threshold; weaker ones are left out).
+
+    A role with the safety view only gets names, as `safety_search` gives them. Audited as
+    any search is."""
+    thresholds = LinkSettings.for_agency(user.agency_id).thresholds()
+
+    def word(p: float) -> str:
+        return "likely" if p >= thresholds.link else "possible"
+
+    if not can(user, Cap.PERSON_VIEW):
+        return [
+            {"person_id": r["person_id"], "name": r["name"], "match": word(r["probability"])}
+            for r in safety_search(user, query, limit=limit * 3)
+            if r["probability"] >= thresholds.review
+        ][:limit]
+    found = [
+        c for c in search_people(user, query, limit=limit * 3) if c.probability >= thresholds.review
+    ]
+    records = {
+        r.pk: r
+        for r in records_for(user)
+        .filter(pk__in=[int(c.record_id) for c in found])
+        .select_related("person")
+    }
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for c in found:
+        r = records.get(int(c.record_id))
+        if r is None or (r.person_id is not None and r.person_id in seen):
+            continue
+        if r.person_id is not None:
+            seen.add(r.person_id)
+        rows.append(
+            {
+                "person_id": r.person_id,
+                "record": r,
+                "name": str(r),
+                "alias": c.matched_alias,
+                "dob": _dob_shown(r),
+                "match": word(c.probability),
+                "probability": c.probability,
+            }
+        )
+        if len(rows) >= limit:
+            break
+    person_ids = [row["person_id"] for row in rows if row["person_id"] is not None]
+    calls = person_contact_calls(person_ids)
+    latest_record: dict[int, dt.datetime] = {}
+    for pid, at in PersonRecord.objects.filter(person_id__in=person_ids).values_list(
+        "person_id", "created_at"
+    ):
+        if pid not in latest_record or at > latest_record[pid]:
+            latest_record[pid] = at
+    for row in rows:
+        pid = row["person_id"]
+        times = list(calls.get(pid, {}).values()) if pid is not None else []
+        row["last_contact"] = (
+            max(times) if times else latest_record.get(pid, row["record"].created_at)
+        )
+    return rows

@@ -765,3 +765,56 @@ def _attach(record: PersonRecord) -> None:
                 "model_version": model.version,
             },
         )
+
+
+def encounter_people_identify(
+    *, user: Any, encounter: Any, chosen: list[int | None]
+) -> list[PersonRecord]:
+    """The team said who a person on the encounter is, choosing from the candidates shown
+    while typing: `chosen` gives, for each person of the encounter in the order they were
+    entered, the id of a person of the agency or None.
+
+    Each named person's record moves to the chosen person (the person made for it alone is
+    removed), and the judgement is remembered so later link runs keep them together. Refused
+    silently, record by record, when staff marked the records as different people or the
+    chosen person is not of the agency. Audited."""
+    require(user, Cap.PERSON_VIEW)
+    if encounter.agency_id != user.agency_id:
+        raise PermissionError("Not an encounter of your agency.")
+    moved: list[PersonRecord] = []
+    people = list(encounter.people.order_by("pk"))
+    for ep, person_id in zip(people, chosen, strict=False):
+        if not person_id:
+            continue
+        target = Person.objects.for_agency(user.agency_id).filter(pk=person_id).first()
+        record = PersonRecord.objects.filter(
+            agency_id=encounter.agency_id,
+            source_kind=SourceKind.ENCOUNTER,
+            source_id=f"{encounter.pk}:{ep.pk}",
+        ).first()
+        if target is None or record is None or record.person_id == target.pk:
+            continue
+        members = list(target.records.values_list("pk", flat=True))
+        if not members or _different_pairs(user.agency_id, [record.pk], members):
+            continue
+        with transaction.atomic():
+            old = record.person
+            record.person = target
+            record.save(update_fields=["person"])
+            if old is not None and not old.records.exists() and not old.safety_notes.strip():
+                old.delete()
+            _record_decision(
+                user,
+                record,
+                PersonRecord.objects.get(pk=min(members)),
+                True,
+                note="identified on an encounter",
+            )
+            audit_record(
+                user=user,
+                action="person.identify",
+                obj=target,
+                detail={"record": record.pk, "encounter": encounter.pk},
+            )
+        moved.append(record)
+    return moved

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("people/", views.people_home, name="people-home"),
     path("people/search/", views.search, name="people-search"),
+    path("people/candidates/", views.candidates, name="people-candidates"),
     path("people/review/", views.review_queue, name="people-review"),
     path("people/review/<int:pk>/", views.review_decide, name="people-review-decide"),
     path("people/frequent/", views.frequent, name="people-frequent"),

@@ -65,6 +65,65 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The GET keys each part of a candidate query may come under: the partial is fed by the
+# encounter form's person rows (person_N_name, person_N_dob) and the call intake form.
+CANDIDATE_KEYS = {
+    "name": ("name", "person_name"),
+    "dob": ("dob", "person_dob"),
+    "phone": ("phone", "callback"),
+}
+MIN_NAME_LETTERS = 2
+MIN_PHONE_DIGITS = 7
+
+
+def candidate_query(request: HttpRequest) -> tuple[dict[str, str], int | None]:
+    """The query from the GET parameters, and the encounter form's row (0-based) if any."""
+    row: int | None = None
+    raw_row = request.GET.get("row", "")
+    if raw_row.isdigit() and int(raw_row) < 10:
+        row = int(raw_row)
+    values: dict[str, str] = {}
+    for part, keys in CANDIDATE_KEYS.items():
+        if row is not None:
+            keys = (f"person_{row}_{part}", *keys)
+        values[part] = next((v for k in keys if (v := request.GET.get(k, "").strip())), "")
+    given, family = services._split_name(values["name"][:200])
+    query = {"given_name": given, "family_name": family, "dob": values["dob"][:40]}
+    query["phone"] = values["phone"][:40]
+    return query, row
+
+
+def query_too_short(query: dict[str, str]) -> bool:
+    """Too little to search on: a name of fewer than two letters and no phone number of
+    at least seven digits (a date of birth alone is not enough)."""
+    letters = sum(ch.isalpha() for ch in query["given_name"] + query["family_name"])
+    digits = sum(ch.isdigit() for ch in query["phone"])
+    return letters < MIN_NAME_LETTERS and digits < MIN_PHONE_DIGITS
+
+
+@login_required
+def candidates(request: HttpRequest) -> HttpResponse:
+    """An HTML partial: the persons a contact being entered may be, ranked. Fed as the
+    call-taker or the team types; empty (and no search made) for too little input."""
+    full = can(request.user, Cap.PERSON_VIEW)
+    if not full:
+        require(request.user, Cap.PERSON_SAFETY_VIEW)
+    query, row = candidate_query(request)
+    searched = not query_too_short(query)
+    rows = selectors.person_candidates(request.user, query) if searched else []
+    return render(
+        request,
+        "people/_candidates.html",
+        {
+            "rows": rows,
+            "searched": searched,
+            "full": full,
+            "row": row,
+            "choose": row is not None and full,
+        },
+    )
+
+
 @login_required
 def person_page(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Cap.PERSON_VIEW):
