@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import translation
 
 from smartresponse.accounts.models import User
+from smartresponse.accounts.roles import Role
 
 LC_MESSAGES = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
 PO = LC_MESSAGES / "django.po"
@@ -149,3 +150,32 @@ def test_the_login_page_itself_speaks_spanish(client):
     html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     translation.activate("en")
     assert "Iniciar sesión" in html and "Contraseña" in html and "Usuario" in html
+
+
+def test_dashboard_in_spanish(client: Client, make_user: Any) -> None:
+    client.force_login(make_user(Role.DIRECTOR))
+    response = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="es")
+    html = response.content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+    assert response.status_code == 200
+    for text in (
+        "Panel del programa",
+        "Llamadas recibidas",
+        "Elegibles, despachadas, atendidas",
+        "Intervalos de respuesta (minutos)",
+        "Cómo terminaron las intervenciones",
+        "Últimos 28 días",
+    ):
+        assert text in html
+    assert "Program dashboard" not in html
+
+
+def test_protocols_page_in_spanish(client: Client, make_user: Any) -> None:
+    client.force_login(make_user(Role.SUPERVISOR))
+    response = client.get("/protocols/", HTTP_ACCEPT_LANGUAGE="es")
+    html = response.content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+    assert response.status_code == 200
+    for text in ("Protocolos de clasificación", "Vigente ahora", "Protocolos predefinidos"):
+        assert text in html
+    assert "Triage protocols" not in html

@@ -17,6 +17,8 @@ from typing import Any
 
 import altair as alt
 import vl_convert
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext
 
 from .metrics import INTERVAL_LABELS, Metrics
 
@@ -26,6 +28,18 @@ MUTED = "#9aa3ad"
 DANGER = "#b3261e"
 OK = "#1b6e3a"
 WIDTH = 360
+
+# The names in metrics.INTERVAL_LABELS, so that the catalogue has them.
+INTERVAL_NAMES = (
+    gettext_noop("Call to dispatch"),
+    gettext_noop("Dispatch to arrival"),
+    gettext_noop("Time on scene"),
+)
+
+
+def interval_label(key: str) -> str:
+    """The name of a response interval in the current language."""
+    return _(INTERVAL_LABELS[key])
 
 
 @dataclass(frozen=True)
@@ -85,15 +99,16 @@ def grouped_bar_chart(
     rows: Sequence[dict[str, Any]], *, category_order: Sequence[str], x_title: str
 ) -> dict[str, Any]:
     """Median and 90th percentile side by side for each response interval."""
+    stats = [_("Median"), _("90th percentile")]
     base = alt.Chart(alt.Data(values=list(rows))).encode(
         y=alt.Y("interval:N", sort=list(category_order), title=None),
-        yOffset=alt.YOffset("stat:N", sort=["Median", "90th percentile"]),
+        yOffset=alt.YOffset("stat:N", sort=stats),
         x=alt.X("minutes:Q", title=x_title),
     )
     bars = base.mark_bar(cornerRadiusEnd=2).encode(
         color=alt.Color(
             "stat:N",
-            scale=alt.Scale(domain=["Median", "90th percentile"], range=[ACCENT, "#8fb3d9"]),
+            scale=alt.Scale(domain=stats, range=[ACCENT, "#8fb3d9"]),
             legend=alt.Legend(title=None, orient="bottom"),
         )
     )
@@ -107,13 +122,17 @@ def grouped_bar_chart(
 
 def daily_chart(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Calls received, eligible and served per local day."""
-    series = ["Received", "Eligible", "Served"]
+    series = [
+        pgettext("calls counted", "Received"),
+        pgettext("calls counted", "Eligible"),
+        pgettext("calls counted", "Served"),
+    ]
     chart = (
         alt.Chart(alt.Data(values=list(rows)))
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0)),
-            y=alt.Y("calls:Q", title="Calls"),
+            y=alt.Y("calls:Q", title=_("Calls")),
             color=alt.Color(
                 "series:N",
                 sort=series,
@@ -128,13 +147,13 @@ def daily_chart(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def interval_rows(metrics: Metrics) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for key, label in INTERVAL_LABELS.items():
+    median, p90 = _("Median"), _("90th percentile")
+    for key in INTERVAL_LABELS:
+        label = interval_label(key)
         stats = metrics.intervals[key]
         if stats.median is not None and stats.p90 is not None:
-            rows.append({"interval": label, "stat": "Median", "minutes": round(stats.median, 1)})
-            rows.append(
-                {"interval": label, "stat": "90th percentile", "minutes": round(stats.p90, 1)}
-            )
+            rows.append({"interval": label, "stat": median, "minutes": round(stats.median, 1)})
+            rows.append({"interval": label, "stat": p90, "minutes": round(stats.p90, 1)})
     return rows
 
 
@@ -142,9 +161,9 @@ def daily_rows(metrics: Metrics) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for d in metrics.by_day:
         for series, value in (
-            ("Received", d.received),
-            ("Eligible", d.eligible),
-            ("Served", d.served),
+            (pgettext("calls counted", "Received"), d.received),
+            (pgettext("calls counted", "Eligible"), d.eligible),
+            (pgettext("calls counted", "Served"), d.served),
         ):
             rows.append({"day": d.day.isoformat(), "series": series, "calls": value})
     return rows

@@ -16,6 +16,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext, pgettext
 
 from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
@@ -30,13 +33,13 @@ MAX_DAYS = 3 * 366
 QUICK_RANGES = (7, 28, 90, 365)
 
 TIER_NAMES = {
-    "ALT": "Alternative response (ALT)",
-    "CO": "Co-response (CO)",
-    "LE": "Police (LE)",
-    "EMS": "Fire / EMS (EMS)",
-    "988": "988 crisis line",
-    "NONE": "No dispatch / referral",
-    UNTRIAGED: "Not triaged",
+    "ALT": gettext_lazy("Alternative response (ALT)"),
+    "CO": gettext_lazy("Co-response (CO)"),
+    "LE": gettext_lazy("Police (LE)"),
+    "EMS": gettext_lazy("Fire / EMS (EMS)"),
+    "988": gettext_lazy("988 crisis line"),
+    "NONE": gettext_lazy("No dispatch / referral"),
+    UNTRIAGED: gettext_lazy("Not triaged"),
 }
 TIER_COLORS = {
     "ALT": charts.OK,
@@ -45,10 +48,38 @@ TIER_COLORS = {
     "EMS": charts.DANGER,
     UNTRIAGED: charts.MUTED,
 }
-REASON_NAMES: dict[str, str] = {
+# The labels of the model choices shown on the dashboard, so that the catalogue has them;
+# they are translated when a page is rendered.
+CHOICE_LABELS = (
+    gettext_noop("911"),
+    gettext_noop("Non-emergency line"),
+    gettext_noop("988 transfer"),
+    gettext_noop("Police/fire on scene requesting the team"),
+    gettext_noop("Team self-initiated"),
+    gettext_noop("Walk-up"),
+    gettext_noop("No unit free"),
+    gettext_noop("Out of hours"),
+    gettext_noop("Out of area"),
+    gettext_noop("Declined by team"),
+    gettext_noop("Cancelled"),
+    gettext_noop("Handed to police"),
+    gettext_noop("Resolved on scene"),
+    gettext_noop("Referred to services"),
+    gettext_noop("Transported to crisis centre"),
+    gettext_noop("Transported to detox"),
+    gettext_noop("Transported to shelter"),
+    gettext_noop("Transported to emergency department"),
+    gettext_noop("Transported elsewhere"),
+    gettext_noop("Police requested"),
+    gettext_noop("Arrest"),
+    gettext_noop("Involuntary hold"),
+    gettext_noop("Refused services"),
+    gettext_noop("Unable to locate"),
+)
+REASON_NAMES: dict[str, Any] = {
     **{r.value: r.label for r in UnservedReason},
-    NO_REASON: "No reason recorded",
-    STILL_OPEN: "Still open, no reason yet",
+    NO_REASON: gettext_lazy("No reason recorded"),
+    STILL_OPEN: gettext_lazy("Still open, no reason yet"),
 }
 
 
@@ -67,7 +98,7 @@ class Section:
     summary: str
     svg: str
     rows: list[Row] = field(default_factory=list)
-    columns: tuple[str, ...] = ("", "Calls", "Share")
+    columns: tuple[str, ...] = ()
     note: str = ""
 
 
@@ -80,8 +111,10 @@ class Tile:
     alert: bool = False
 
 
-def _label(choices: Mapping[str, str], key: str) -> str:
-    return choices.get(key, key.replace("_", " ").capitalize())
+def _label(choices: Mapping[str, Any], key: str) -> str:
+    if key in choices:
+        return _(str(choices[key]))
+    return key.replace("_", " ").capitalize()
 
 
 def _pct(value: float | None) -> str:
@@ -108,9 +141,13 @@ def period_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, l
     raw_from, raw_to = request.GET.get("from"), request.GET.get("to")
     start, end = _parse_date(raw_from), _parse_date(raw_to)
     if raw_from and start is None:
-        errors.append(f"'From' is not a date (use YYYY-MM-DD): {raw_from[:20]!r}.")
+        errors.append(
+            _("'From' is not a date (use YYYY-MM-DD): %(value)s.") % {"value": repr(raw_from[:20])}
+        )
     if raw_to and end is None:
-        errors.append(f"'To' is not a date (use YYYY-MM-DD): {raw_to[:20]!r}.")
+        errors.append(
+            _("'To' is not a date (use YYYY-MM-DD): %(value)s.") % {"value": repr(raw_to[:20])}
+        )
     if errors:
         return fallback, errors
     if start is None and end is None:
@@ -118,9 +155,12 @@ def period_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, l
     end = end or today
     start = start or end - dt.timedelta(days=27)
     if start > end:
-        return fallback, ["'From' is after 'To'; showing the last 28 days instead."]
+        return fallback, [_("'From' is after 'To'; showing the last 28 days instead.")]
     if (end - start).days + 1 > MAX_DAYS:
-        return fallback, [f"Choose at most {MAX_DAYS} days; showing the last 28 days instead."]
+        return fallback, [
+            _("Choose at most %(days)s days; showing the last 28 days instead.")
+            % {"days": MAX_DAYS}
+        ]
     return Period(start, end), errors
 
 
@@ -177,63 +217,73 @@ def _unserved_link(link: Links, key: str) -> str:
     return link(**base, unserved_reason=key)
 
 
+def _calls(n: int) -> str:
+    return ngettext("%(n)s call", "%(n)s calls", n) % {"n": f"{n:,}"}
+
+
 def build_tiles(m: Metrics, link: Links) -> list[Tile]:
     recv_disp = m.intervals["received_to_dispatched"]
     disp_scene = m.intervals["dispatched_to_on_scene"]
     return [
-        Tile("Calls received", f"{m.received:,}", "", link()),
+        Tile(_("Calls received"), f"{m.received:,}", "", link()),
         Tile(
-            "Triaged",
+            pgettext("calls counted", "Triaged"),
             f"{m.triaged:,}",
-            f"{m.not_triaged:,} not triaged",
+            _("%(n)s not triaged") % {"n": f"{m.not_triaged:,}"},
             "",
             alert=m.not_triaged > 0,
         ),
         Tile(
-            "Eligible for the team",
+            _("Eligible for the team"),
             f"{m.eligible:,}",
-            f"{_pct(m.eligible_rate)} of triaged calls",
+            _("%(pct)s of triaged calls") % {"pct": _pct(m.eligible_rate)},
             link(eligible="true"),
         ),
         Tile(
-            "Team dispatched",
+            _("Team dispatched"),
             f"{m.dispatched:,}",
-            f"{_pct(m.dispatched_rate)} of eligible",
+            _("%(pct)s of eligible") % {"pct": _pct(m.dispatched_rate)},
             link(eligible="true", dispatched="true"),
         ),
         Tile(
-            "Served by the team",
+            _("Served by the team"),
             f"{m.served:,}",
-            f"{_pct(m.served_rate)} of eligible",
+            _("%(pct)s of eligible") % {"pct": _pct(m.served_rate)},
             link(eligible="true", served="true"),
         ),
         Tile(
-            "Eligible but unserved",
+            _("Eligible but unserved"),
             f"{m.eligible_unserved:,}",
-            f"{m.unserved_none_recorded:,} with no reason recorded",
+            _("%(n)s with no reason recorded") % {"n": f"{m.unserved_none_recorded:,}"},
             link(eligible="true", served="false"),
             alert=m.unserved_none_recorded > 0,
         ),
         Tile(
-            "Median call to dispatch",
+            _("Median call to dispatch"),
             _minutes(recv_disp.median),
-            f"90th percentile {_minutes(recv_disp.p90)}; {recv_disp.n:,} calls",
+            _("90th percentile %(p90)s; %(calls)s")
+            % {"p90": _minutes(recv_disp.p90), "calls": _calls(recv_disp.n)},
         ),
         Tile(
-            "Median dispatch to arrival",
+            _("Median dispatch to arrival"),
             _minutes(disp_scene.median),
-            f"90th percentile {_minutes(disp_scene.p90)}; {disp_scene.n:,} calls",
+            _("90th percentile %(p90)s; %(calls)s")
+            % {"p90": _minutes(disp_scene.p90), "calls": _calls(disp_scene.n)},
         ),
         Tile(
-            "Police backup requested",
+            _("Police backup requested"),
             _pct(m.police_backup_rate),
-            f"{m.police_backup:,} of {m.encounters:,} encounters",
+            _("%(n)s of %(total)s encounters")
+            % {"n": f"{m.police_backup:,}", "total": f"{m.encounters:,}"},
             link(police_backup="true"),
         ),
         Tile(
-            "Arrests", f"{m.arrests:,}", "encounters ending in arrest", link(disposition="arrest")
+            _("Arrests"),
+            f"{m.arrests:,}",
+            _("encounters ending in arrest"),
+            link(disposition="arrest"),
         ),
-        Tile("Use of force", f"{m.use_of_force:,}", "encounters", link(use_of_force="true")),
+        Tile(_("Use of force"), f"{m.use_of_force:,}", _("encounters"), link(use_of_force="true")),
     ]
 
 
@@ -241,68 +291,85 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
     sections: list[Section] = []
 
     funnel = [
-        ("received", "Received", m.received, charts.MUTED, link()),
-        ("triaged", "Triaged", m.triaged, charts.MUTED, ""),
-        ("eligible", "Eligible", m.eligible, charts.ACCENT, link(eligible="true")),
+        ("received", pgettext("calls counted", "Received"), m.received, charts.MUTED, link()),
+        ("triaged", pgettext("calls counted", "Triaged"), m.triaged, charts.MUTED, ""),
+        (
+            "eligible",
+            pgettext("calls counted", "Eligible"),
+            m.eligible,
+            charts.ACCENT,
+            link(eligible="true"),
+        ),
         (
             "dispatched",
-            "Team dispatched",
+            _("Team dispatched"),
             m.dispatched,
             charts.ACCENT,
             link(eligible="true", dispatched="true"),
         ),
-        ("served", "Served", m.served, charts.OK, link(eligible="true", served="true")),
+        (
+            "served",
+            pgettext("calls counted", "Served"),
+            m.served,
+            charts.OK,
+            link(eligible="true", served="true"),
+        ),
     ]
-    funnel_summary = (
-        f"Of {m.received:,} calls received, {m.triaged:,} were triaged and "
-        f"{m.not_triaged:,} were not. {m.eligible:,} were eligible for the team, "
-        f"which was dispatched to {m.dispatched:,} and served {m.served:,} "
-        f"({_pct(m.served_rate)} of eligible)."
-    )
+    funnel_summary = _(
+        "Of %(received)s calls received, %(triaged)s were triaged and %(not_triaged)s were "
+        "not. %(eligible)s were eligible for the team, which was dispatched to %(dispatched)s "
+        "and served %(served)s (%(pct)s of eligible)."
+    ) % {
+        "received": f"{m.received:,}",
+        "triaged": f"{m.triaged:,}",
+        "not_triaged": f"{m.not_triaged:,}",
+        "eligible": f"{m.eligible:,}",
+        "dispatched": f"{m.dispatched:,}",
+        "served": f"{m.served:,}",
+        "pct": _pct(m.served_rate),
+    }
     sections.append(
         Section(
             "funnel",
-            "Eligible, dispatched, served",
+            _("Eligible, dispatched, served"),
             funnel_summary,
             charts.render_svg(
                 charts.bar_chart(
-                    [charts.Bar(k, label, v, c) for k, label, v, c, _ in funnel], x_title="Calls"
+                    [charts.Bar(k, label, v, c) for k, label, v, c, _url in funnel],
+                    x_title=_("Calls"),
                 ),
                 label=funnel_summary,
             ),
             [
                 Row(label, v, ratio(v, m.eligible) if k in ("dispatched", "served") else None, url)
-                for k, label, v, _, url in funnel
+                for k, label, v, _color, url in funnel
             ]
             + [
                 Row(
-                    "Not triaged",
+                    _("Not triaged"),
                     m.not_triaged,
                     ratio(m.not_triaged, m.received),
                     link(eligible="none"),
                 ),
                 Row(
-                    "Triaged, not eligible",
+                    _("Triaged, not eligible"),
                     m.ineligible,
                     ratio(m.ineligible, m.triaged),
                     link(eligible="false"),
                 ),
             ],
-            ("", "Calls", "Share of eligible"),
-            note="Not triaged calls are never counted as not eligible.",
+            ("", _("Calls"), _("Share of eligible")),
+            note=_("Not triaged calls are never counted as not eligible."),
         )
     )
 
     reasons = m.unserved_by_reason
-    unserved_summary = (
-        f"{m.eligible_unserved:,} eligible calls were not served: "
-        + (
-            "; ".join(f"{_label(REASON_NAMES, k)} {n:,}" for k, n in reasons.items())
-            if reasons
-            else "none"
-        )
-        + "."
-    )
+    unserved_summary = _("%(n)s eligible calls were not served: %(reasons)s.") % {
+        "n": f"{m.eligible_unserved:,}",
+        "reasons": "; ".join(f"{_label(REASON_NAMES, k)} {n:,}" for k, n in reasons.items())
+        if reasons
+        else _("none"),
+    }
     reason_bars = [
         charts.Bar(
             k,
@@ -317,58 +384,56 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
         for k, n in reasons.items()
     ]
     if NO_REASON not in reasons:
-        rows.append(Row(REASON_NAMES[NO_REASON], 0, ratio(0, m.eligible_unserved)))
+        rows.append(Row(_label(REASON_NAMES, NO_REASON), 0, ratio(0, m.eligible_unserved)))
     sections.append(
         Section(
             "unserved",
-            "Eligible but unserved, by reason",
+            _("Eligible but unserved, by reason"),
             unserved_summary,
             charts.render_svg(
-                charts.bar_chart(reason_bars, x_title="Calls"), label=unserved_summary
+                charts.bar_chart(reason_bars, x_title=_("Calls")), label=unserved_summary
             )
             if reason_bars
             else "",
             rows,
-            ("Reason", "Calls", "Share of unserved"),
-            note="Every eligible call the team did not reach is in one bucket; a missing reason "
-            "is counted as such, not hidden.",
+            (_("Reason"), _("Calls"), _("Share of unserved")),
+            note=_(
+                "Every eligible call the team did not reach is in one bucket; a missing reason "
+                "is counted as such, not hidden."
+            ),
         )
     )
 
     source_names = {s.value: s.label for s in Source}
-    src_summary = (
-        "Calls by source: "
-        + "; ".join(f"{_label(source_names, k)} {n:,}" for k, n in m.by_source.items())
-        + "."
-    )
+    src_summary = _("Calls by source: %(list)s.") % {
+        "list": "; ".join(f"{_label(source_names, k)} {n:,}" for k, n in m.by_source.items())
+    }
     sections.append(
         Section(
             "sources",
-            "Where calls came from",
+            _("Where calls came from"),
             src_summary,
             charts.render_svg(
                 charts.bar_chart(
                     [charts.Bar(k, _label(source_names, k), n) for k, n in m.by_source.items()],
-                    x_title="Calls",
+                    x_title=_("Calls"),
                 ),
                 label=src_summary,
             )
             if m.by_source
             else "",
             _rows(m.by_source, source_names, m.received, link, "source"),
-            ("Source", "Calls", "Share"),
+            (_("Source"), _("Calls"), _("Share")),
         )
     )
 
-    tier_summary = (
-        "Calls by the tier sent: "
-        + "; ".join(f"{_label(TIER_NAMES, k)} {n:,}" for k, n in m.by_tier.items())
-        + "."
-    )
+    tier_summary = _("Calls by the tier sent: %(list)s.") % {
+        "list": "; ".join(f"{_label(TIER_NAMES, k)} {n:,}" for k, n in m.by_tier.items())
+    }
     sections.append(
         Section(
             "tiers",
-            "Calls by response tier sent",
+            _("Calls by response tier sent"),
             tier_summary,
             charts.render_svg(
                 charts.bar_chart(
@@ -376,7 +441,7 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
                         charts.Bar(k, _label(TIER_NAMES, k), n, TIER_COLORS.get(k, charts.ACCENT))
                         for k, n in m.by_tier.items()
                     ],
-                    x_title="Calls",
+                    x_title=_("Calls"),
                 ),
                 label=tier_summary,
             )
@@ -386,54 +451,61 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
                 Row(_label(TIER_NAMES, k), n, ratio(n, m.received), _tier_link(link, k))
                 for k, n in m.by_tier.items()
             ],
-            ("Tier", "Calls", "Share"),
+            (_("Tier"), _("Calls"), _("Share")),
         )
     )
 
     interval_rows = charts.interval_rows(m)
-    int_summary = (
-        "Response intervals of calls the team was sent to: "
-        + "; ".join(
-            f"{INTERVAL_LABELS[k]} median {_minutes(s.median)}, 90th percentile {_minutes(s.p90)} "
-            f"({s.n:,} calls)"
+    int_summary = _("Response intervals of calls the team was sent to: %(list)s.") % {
+        "list": "; ".join(
+            _("%(interval)s median %(median)s, 90th percentile %(p90)s (%(calls)s)")
+            % {
+                "interval": charts.interval_label(k),
+                "median": _minutes(s.median),
+                "p90": _minutes(s.p90),
+                "calls": _calls(s.n),
+            }
             for k, s in m.intervals.items()
         )
-        + "."
-    )
+    }
     sections.append(
         Section(
             "intervals",
-            "Response intervals (minutes)",
+            _("Response intervals (minutes)"),
             int_summary,
             charts.render_svg(
                 charts.grouped_bar_chart(
                     interval_rows,
-                    category_order=list(INTERVAL_LABELS.values()),
-                    x_title="Minutes",
+                    category_order=[charts.interval_label(k) for k in INTERVAL_LABELS],
+                    x_title=_("Minutes"),
                 ),
                 label=int_summary,
             )
             if interval_rows
             else "",
             [],
-            ("Interval", "Median", "90th percentile", "Calls", "Missing a step"),
-            note="Calls a program unit was sent to. Percentiles by linear interpolation; a step "
-            "that was not recorded leaves the call out of that interval only.",
+            (_("Interval"), _("Median"), _("90th percentile"), _("Calls"), _("Missing a step")),
+            note=_(
+                "Calls a program unit was sent to. Percentiles by linear interpolation; a step "
+                "that was not recorded leaves the call out of that interval only."
+            ),
         )
     )
 
     disp_names = {d.value: d.label for d in Disposition}
     disp_summary = (
-        f"{m.encounters:,} encounters documented: "
-        + "; ".join(f"{_label(disp_names, k)} {n:,}" for k, n in m.dispositions.items())
-        + "."
+        _("%(n)s encounters documented: %(list)s.")
+        % {
+            "n": f"{m.encounters:,}",
+            "list": "; ".join(f"{_label(disp_names, k)} {n:,}" for k, n in m.dispositions.items()),
+        }
         if m.dispositions
-        else "No encounters documented."
+        else _("No encounters documented.")
     )
     sections.append(
         Section(
             "dispositions",
-            "How encounters ended",
+            _("How encounters ended"),
             disp_summary,
             charts.render_svg(
                 charts.bar_chart(
@@ -446,14 +518,14 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
                         )
                         for k, n in m.dispositions.items()
                     ],
-                    x_title="Encounters",
+                    x_title=_("Encounters"),
                 ),
                 label=disp_summary,
             )
             if m.dispositions
             else "",
             _rows(m.dispositions, disp_names, m.encounters, link, "disposition"),
-            ("Disposition", "Encounters", "Share"),
+            (_("Disposition"), _("Encounters"), _("Share")),
         )
     )
     return sections
@@ -462,7 +534,7 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
 def interval_table(m: Metrics) -> list[dict[str, Any]]:
     return [
         {
-            "label": INTERVAL_LABELS[k],
+            "label": charts.interval_label(k),
             "median": _minutes(s.median),
             "p90": _minutes(s.p90),
             "n": s.n,
@@ -476,22 +548,41 @@ def daily_section(m: Metrics) -> Section | None:
     if not m.by_day:
         return None
     busiest = max(m.by_day, key=lambda d: d.received)
-    summary = (
-        f"Calls per day over {len(m.by_day)} days: {m.received:,} received, {m.eligible:,} "
-        f"eligible, {m.served:,} served"
-        + (
-            f"; busiest day {busiest.day:%a %d %b} with {busiest.received:,} calls."
-            if busiest.received
-            else "."
+    counts = {
+        "days": len(m.by_day),
+        "received": f"{m.received:,}",
+        "eligible": f"{m.eligible:,}",
+        "served": f"{m.served:,}",
+    }
+    if busiest.received:
+        summary = _(
+            "Calls per day over %(days)s days: %(received)s received, %(eligible)s eligible, "
+            "%(served)s served; busiest day %(day)s with %(calls)s calls."
+        ) % {
+            **counts,
+            "day": date_format(busiest.day, "D j M"),
+            "calls": f"{busiest.received:,}",
+        }
+    else:
+        summary = (
+            _(
+                "Calls per day over %(days)s days: %(received)s received, %(eligible)s "
+                "eligible, %(served)s served."
+            )
+            % counts
         )
-    )
     return Section(
         "daily",
-        "Calls per day",
+        _("Calls per day"),
         summary,
         charts.render_svg(charts.daily_chart(charts.daily_rows(m)), label=summary),
         [],
-        ("Day", "Received", "Eligible", "Served"),
+        (
+            _("Day"),
+            pgettext("calls counted", "Received"),
+            pgettext("calls counted", "Eligible"),
+            pgettext("calls counted", "Served"),
+        ),
     )
 
 
@@ -508,7 +599,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         p = default_period(user.agency, days=days)
         quick.append(
             {
-                "label": f"Last {days} days",
+                "label": _("Last %(days)s days") % {"days": days},
                 "url": "?" + urlencode({"from": p.start.isoformat(), "to": p.end.isoformat()}),
                 "current": p == period,
             }

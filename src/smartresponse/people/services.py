@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smartresponse.accounts.models import Agency
-from smartresponse.accounts.policy import require
+from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 
@@ -616,6 +618,98 @@ def link_run_create(*, user: Any) -> LinkRun:
     run_link.enqueue(run.pk)
     run.refresh_from_db()
     return run
+
+
+# --------------------------------------------------------------------------- settings
+
+MAX_FREQUENT_RULES = 3
+MAX_RULE_DAYS = 365
+
+
+def may_edit_link_settings(user: Any) -> bool:
+    """Supervisors: those who both link records and manage protocols."""
+    return can(user, Cap.PERSON_LINK) and can(user, Cap.PROTOCOL_MANAGE)
+
+
+def _link_settings_values(s: LinkSettings) -> dict[str, Any]:
+    return {
+        "link_threshold": s.link_threshold,
+        "review_threshold": s.review_threshold,
+        "frequent_rules": [dict(r) for r in (s.frequent_rules or [])],
+    }
+
+
+def _threshold(value: Any, field_name: str, errors: dict[str, list[str]]) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        errors[field_name] = [gettext("Enter a number between 0 and 1.")]
+        return None
+    if not 0 < number < 1:
+        errors[field_name] = [gettext("Enter a number between 0 and 1.")]
+        return None
+    return number
+
+
+def _positive_int(value: Any, field_name: str, errors: dict[str, list[str]]) -> int | None:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) <= 0:
+        errors[field_name] = [gettext("Enter a whole number above 0.")]
+        return None
+    return int(text)
+
+
+def link_settings_update(
+    *,
+    user: Any,
+    link_threshold: Any,
+    review_threshold: Any,
+    frequent_rules: list[tuple[Any, Any]],
+) -> LinkSettings:
+    """Change the agency's linkage thresholds and frequent-contact rules.
+
+    `frequent_rules` is a list of (contacts, days) pairs; values may be the strings of a
+    form. Raises ValidationError keyed by field (`link_threshold`, `review_threshold`,
+    `frequent_rules`, `rule_<i>_contacts`, `rule_<i>_days`) and saves nothing on error."""
+    if not may_edit_link_settings(user):
+        raise PermissionDenied("Your role may not change the linkage settings.")
+    errors: dict[str, list[str]] = {}
+    link = _threshold(link_threshold, "link_threshold", errors)
+    review = _threshold(review_threshold, "review_threshold", errors)
+    if link is not None and review is not None and not review < link:
+        errors["review_threshold"] = [
+            gettext("The review threshold must be below the link threshold.")
+        ]
+    rules: list[dict[str, int]] = []
+    if not 1 <= len(frequent_rules) <= MAX_FREQUENT_RULES:
+        errors["frequent_rules"] = [gettext("Give between 1 and 3 frequent-contact rules.")]
+    for i, (contacts, days) in enumerate(frequent_rules):
+        c = _positive_int(contacts, f"rule_{i}_contacts", errors)
+        d = _positive_int(days, f"rule_{i}_days", errors)
+        if d is not None and d > MAX_RULE_DAYS:
+            errors[f"rule_{i}_days"] = [gettext("At most 365 days.")]
+            d = None
+        if c is not None and d is not None:
+            rules.append({"contacts": c, "days": d})
+    if errors:
+        raise ValidationError(errors)
+    assert link is not None and review is not None
+    with transaction.atomic():
+        current = LinkSettings.objects.select_for_update().filter(
+            agency_id=user.agency_id
+        ).first() or LinkSettings(agency_id=user.agency_id)
+        old = _link_settings_values(current)
+        current.link_threshold = link
+        current.review_threshold = review
+        current.frequent_rules = rules
+        current.save()
+        audit_record(
+            user=user,
+            action="link_settings.update",
+            obj=current,
+            detail={"old": old, "new": _link_settings_values(current)},
+        )
+    return current
 
 
 def link_run_execute(run_id: int, *, progress: Progress | None = None) -> LinkRun:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("people/review/", views.review_queue, name="people-review"),
     path("people/review/<int:pk>/", views.review_decide, name="people-review-decide"),
     path("people/frequent/", views.frequent, name="people-frequent"),
+    path("people/settings/", views.link_settings, name="people-settings"),
     path("people/link-runs/", views.link_runs, name="people-link-runs"),
     path("people/link-runs/<int:pk>/", views.link_run, name="people-link-run"),
     path(

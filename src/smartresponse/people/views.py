@@ -7,16 +7,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 
 from . import selectors, services
-from .models import LinkRun, Person, PersonRecord, ReviewItem
+from .models import LinkRun, LinkSettings, Person, PersonRecord, ReviewItem
 
 
 def _int(value: Any) -> int:
@@ -279,3 +280,61 @@ def link_run(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def link_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/link_run_status.html", {"run": _run(request, pk)})
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@login_required
+def link_settings(request: HttpRequest) -> HttpResponse:
+    """The agency's linkage thresholds and frequent-contact rules: supervisors edit, the
+    other roles that see the person index read."""
+    require(request.user, Cap.PERSON_VIEW)
+    editable = services.may_edit_link_settings(request.user)
+    current = LinkSettings.for_agency(request.user.agency_id)  # type: ignore[union-attr]
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {
+        "link_threshold": current.link_threshold,
+        "review_threshold": current.review_threshold,
+    }
+    rules = [(r.get("contacts", ""), r.get("days", "")) for r in current.frequent_rules or []]
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("Your role may not change the linkage settings.")
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        rules = [
+            (
+                request.POST.get(f"rule_{i}_contacts", "").strip(),
+                request.POST.get(f"rule_{i}_days", "").strip(),
+            )
+            for i in range(services.MAX_FREQUENT_RULES)
+        ]
+        rules = [r for r in rules if r[0] or r[1]]
+        try:
+            services.link_settings_update(user=request.user, frequent_rules=rules, **values)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, gettext("Linkage settings saved."))
+            return redirect("people-settings")
+    rows = [
+        {
+            "index": i,
+            "contacts": rules[i][0] if i < len(rules) else "",
+            "days": rules[i][1] if i < len(rules) else "",
+            "contacts_errors": errors.get(f"rule_{i}_contacts", []),
+            "days_errors": errors.get(f"rule_{i}_days", []),
+        }
+        for i in range(services.MAX_FREQUENT_RULES if editable else len(rules))
+    ]
+    return render(
+        request,
+        "people/settings.html",
+        {
+            "editable": editable,
+            "values": values,
+            "rows": rows,
+            "errors": errors,
+            "current": current,
+        },
+    )

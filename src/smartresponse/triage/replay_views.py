@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
@@ -21,6 +23,16 @@ from .replay_services import (
     mapping_choices,
     protocol_choices,
     replay_run_create,
+)
+
+# The names in protocol.TIER_LABELS, so that the catalogue has them; translated when shown.
+TIER_NAMES = (
+    gettext_noop("Alternative response team (clinician + paramedic)"),
+    gettext_noop("Co-response (officer + clinician)"),
+    gettext_noop("Police"),
+    gettext_noop("Fire / EMS"),
+    gettext_noop("Crisis line transfer (988)"),
+    gettext_noop("No dispatch / referral"),
 )
 
 
@@ -48,13 +60,13 @@ def replay_page(request: HttpRequest) -> HttpResponse:
         cad_import = None
         if form["cad_import"]:
             if not form["cad_import"].isdigit():
-                raise Http404("No such import.")
+                raise Http404(_("No such import."))
             cad_import = _imports(request).filter(pk=int(form["cad_import"])).first()
             if cad_import is None:
-                raise Http404("No such import.")
+                raise Http404(_("No such import."))
         upload = request.FILES.get("file")
         if cad_import is not None and upload is not None:
-            errors.append("Either upload a file or pick an import, not both.")
+            errors.append(_("Either upload a file or pick an import, not both."))
         else:
             try:
                 run = replay_run_create(
@@ -95,7 +107,7 @@ def _run(request: HttpRequest, pk: int) -> ReplayRun:
         .first()
     )
     if run is None:
-        raise Http404("No such replay.")
+        raise Http404(_("No such replay."))
     return run
 
 
@@ -108,8 +120,12 @@ def _context(run: ReplayRun) -> dict[str, Any]:
         if "compare" in data:
             summaries.append(data["compare"]["protocol"])
     for s in summaries:
-        s["tier_rows"] = [dict(t, label=TIER_LABELS.get(t["tier"], t["tier"])) for t in s["tiers"]]
-        s["hour_rows"] = list(zip(DAY_NAMES, s["eligible_by_hour"], strict=True))
+        s["tier_rows"] = [
+            dict(t, label=_(TIER_LABELS[t["tier"]]) if t["tier"] in TIER_LABELS else t["tier"])
+            for t in s["tiers"]
+        ]
+        days = [_(d) for d in DAY_NAMES]  # Django's own catalogue has the day abbreviations.
+        s["hour_rows"] = list(zip(days, s["eligible_by_hour"], strict=True))
         s["top_types"] = [r for r in s["by_call_type"] if r["eligible"]][:20]
         s["top_reasons"] = s["ineligible_reasons"][:10]
     return {

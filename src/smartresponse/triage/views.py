@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smartresponse.accounts.policy import can, require
@@ -56,7 +57,11 @@ def protocol_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             errors = exc.message_dict.get("yaml_text", [str(exc)])
         else:
-            messages.success(request, f"Saved {row} as a draft. Review the changes, then activate.")
+            messages.success(
+                request,
+                _("Saved %(version)s as a draft. Review the changes, then activate.")
+                % {"version": row},
+            )
             return redirect("protocol-detail", pk=row.pk)
     else:
         base = request.GET.get("from") or protocol_for(agency).id
@@ -73,7 +78,7 @@ def protocol_new(request: HttpRequest) -> HttpResponse:
 def _version(request: HttpRequest, pk: int) -> AgencyProtocol:
     row = AgencyProtocol.objects.filter(pk=pk, agency_id=request.user.agency_id).first()  # type: ignore[union-attr]
     if row is None:
-        raise Http404("No such protocol version.")
+        raise Http404(_("No such protocol version."))
     return row
 
 
@@ -102,5 +107,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def protocol_activate(request: HttpRequest, pk: int) -> HttpResponse:
     row = _version(request, pk)
     protocol_version_activate(user=request.user, version=row)
-    messages.success(request, f"{row} is now active: new calls are triaged by it.")
+    messages.success(
+        request, _("%(version)s is now active: new calls are triaged by it.") % {"version": row}
+    )
     return redirect("protocol-list")
