@@ -994,6 +994,23 @@ def _arrow(rows: Sequence[Row]) -> Any:
     return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
 
 
+def _linkage_tables(
+    records: Iterable[Mapping[str, Any]],
+    other: Iterable[Mapping[str, Any]] | None,
+    today: dt.date | None,
+) -> tuple[list[list[Row]], str] | None:
+    """The prepared tables and Splink link type for a dedupe (no `other`) or a link, or None
+    when there is nothing to compare. Shared by the DuckDB and Spark backends."""
+    left = _prepare_all(records, today)
+    if other is None:
+        tables, link_type = [left], "dedupe_only"
+    else:
+        tables, link_type = [left, _prepare_all(other, today)], "link_only"
+    if any(len(t) == 0 for t in tables) or (other is None and len(left) < 2):
+        return None
+    return tables, link_type
+
+
 def _prepare_all(records: Iterable[Mapping[str, Any]], today: dt.date | None) -> list[Row]:
     rows = []
     for raw in records:
@@ -1084,13 +1101,10 @@ def predict(
     """Scored pairs above `min_probability`: within `records` (dedupe), or between `records`
     and `other` (link). Blank records are dropped before linkage and so never appear.
     `blocking_rules` replaces the model's own (e.g. SCALE_BLOCKING_RULES for large runs)."""
-    left = _prepare_all(records, today)
-    if other is None:
-        tables, link_type = [left], "dedupe_only"
-    else:
-        tables, link_type = [left, _prepare_all(other, today)], "link_only"
-    if any(len(t) == 0 for t in tables) or (other is None and len(left) < 2):
+    prepared = _linkage_tables(records, other, today)
+    if prepared is None:
         return []
+    tables, link_type = prepared
     settings = model.for_link_type(link_type, prior)
     if blocking_rules is not None:
         settings["blocking_rules_to_generate_predictions"] = [

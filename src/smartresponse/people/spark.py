@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .linkage import LinkageModel, ScoredPair, _arrow, _prepare_all
+from .linkage import LinkageModel, ScoredPair, _arrow, _linkage_tables
 
 
 class SparkUnavailable(RuntimeError):
@@ -124,13 +124,10 @@ def predict(
     from splink.backends.spark import SparkAPI
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    left = _prepare_all(records, today)
-    if other is None:
-        tables, link_type = [left], "dedupe_only"
-    else:
-        tables, link_type = [left, _prepare_all(other, today)], "link_only"
-    if any(len(t) == 0 for t in tables) or (other is None and len(left) < 2):
+    prepared = _linkage_tables(records, other, today)
+    if prepared is None:
         return []
+    tables, link_type = prepared
     settings = spark_settings(model.for_link_type(link_type, prior))
     rules = blocking_rules
     if rules is None:

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -611,20 +612,22 @@ def parse_row(
 Progress = Callable[[int, int], None]  # (bytes or rows done, total), called now and then
 
 
-class _Source:
+class _Source(ABC):
     """A file opened for reading: the header, then the rows, with a progress measure."""
 
     header: list[str]
     total: int
 
+    @abstractmethod
     def rows(self) -> Iterator[Sequence[Any]]:
-        raise NotImplementedError
+        """The data rows, after the header."""
 
+    @abstractmethod
     def done(self) -> int:
-        raise NotImplementedError
+        """How far reading has got, in the unit of `total`."""
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - most sources hold nothing to release
+        """Release the file; sources that hold nothing open keep this default."""
 
 
 class _CsvSource(_Source):
