@@ -881,7 +881,11 @@ class Builder:
     # board: make sure there is something live to look at
 
     def top_up_open_calls(self, minimum: int = 3) -> None:
-        open_now = Call.objects.filter(agency=self.agency).open().count()
+        open_calls = Call.objects.filter(agency=self.agency).open()
+        open_now = open_calls.count()
+        # The board should always show a call waiting for a unit, whatever the hour.
+        waiting = open_calls.filter(status__in=(Status.TRIAGED, Status.QUEUED)).exists()
+        wanted = max(minimum - open_now, 0 if waiting else 1)
         fresh = [
             ("Welfare Check", "Woman sitting on the steps of {place} since the morning, "
              "not answering questions; no weapons seen."),
@@ -892,7 +896,7 @@ class Builder:
         dispatcher = self.users[Role.DISPATCHER.value]
         _, _, places = reference()
         safe = {k: False for k in SCREENING_QUESTIONS}
-        for i, (call_type, story) in enumerate(fresh[: max(0, minimum - open_now)]):
+        for i, (call_type, story) in enumerate(fresh[:wanted]):
             lat, lon, street = places[(i * 37) % len(places)]
             received = self.now - dt.timedelta(minutes=6 + 5 * i)
             data = CallInput(
