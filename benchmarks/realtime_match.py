@@ -69,10 +69,9 @@ def main() -> int:
     gc.collect()
     before = rss_gb()
     start = time.perf_counter()
-    # the model's prior, estimated on 5,000 records, scaled to the index size (as in
-    # benchmarks/linkage_scale.py); it changes the probabilities, not the ranking
-    prior = model.prior * 5000 / len(records)
-    index = RealtimeIndex.build(model, records, today=synth.REFERENCE_DATE, prior=prior)
+    # the index scales the model's prior to its size (LinkageModel.prior_for); the prior
+    # changes the probabilities, not the ranking
+    index = RealtimeIndex.build(model, records, today=synth.REFERENCE_DATE)
     build_s = time.perf_counter() - start
     gc.collect()
     after = rss_gb()

@@ -92,3 +92,5 @@ def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
 
 api.add_router("/calls", "smartresponse.calls.api.router")
 api.add_router("/", "smartresponse.dispatch.api.router")
+api.add_router("/directory", "smartresponse.directory.api.router")
+api.add_router("/cases", "smartresponse.cases.api.router")

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "smartresponse.encounters",
     "smartresponse.outcomes",
     "smartresponse.people",
+    "smartresponse.directory",
+    "smartresponse.cases",
 ]
 
 MIDDLEWARE = [

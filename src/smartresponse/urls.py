@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("smartresponse.audit.urls")),
     path("", include("smartresponse.triage.urls")),
     path("", include("smartresponse.people.urls")),
+    path("", include("smartresponse.directory.urls")),
+    path("", include("smartresponse.cases.urls")),
 ]

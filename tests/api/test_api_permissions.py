@@ -12,6 +12,7 @@ from smartresponse.accounts.roles import GRANTS, Cap, Role
 from smartresponse.api import api
 from smartresponse.calls.models import Call
 from smartresponse.calls.services import CallInput, call_create
+from smartresponse.directory.models import ServiceCapacity
 from smartresponse.dispatch.models import Assignment, Unit, UnitStatusChange
 from tests.api.helpers import ApiClient, call_payload
 from tests.conftest import DOWNTOWN, SAFE, daytime
@@ -35,6 +36,23 @@ ENDPOINTS = {
     "call_assign_unit": Endpoint("post", "/api/v1/calls/{id}/assign", Cap.CALL_DISPATCH, 200),
     "unit_list": Endpoint("get", "/api/v1/units", Cap.UNIT_VIEW, 200),
     "unit_set_status": Endpoint("post", "/api/v1/units/{id}/status", Cap.UNIT_STATUS, 200),
+    "caseload_get": Endpoint("get", "/api/v1/cases/caseload", Cap.CASE_VIEW, 200),
+    "followup_attempt_log": Endpoint(
+        "post", "/api/v1/cases/followups/{id}/attempts", Cap.CASE_WRITE, 201
+    ),
+    "referral_fhir_get": Endpoint("get", "/api/v1/cases/referrals/{id}/fhir", Cap.CASE_WRITE, 200),
+    "directory_service_search": Endpoint(
+        "get", "/api/v1/directory/services", Cap.DIRECTORY_VIEW, 200
+    ),
+    "directory_service_get": Endpoint(
+        "get", "/api/v1/directory/services/{service_id}", Cap.DIRECTORY_VIEW, 200
+    ),
+    "directory_capacity_report": Endpoint(
+        "post", "/api/v1/directory/services/{service_id}/capacity", Cap.CAPACITY_UPDATE, 200
+    ),
+    "directory_capacity_update": Endpoint(
+        "put", "/api/v1/directory/capacities/{capacity_id}", Cap.CAPACITY_UPDATE, 200
+    ),
 }
 
 
@@ -89,6 +107,40 @@ def hit(client: ApiClient, name: str, call: Call, unit: Unit):
         return client.get("/units")
     if name == "unit_set_status":
         return client.post(f"/units/{unit.pk}/status", {"status": "out_of_service"})
+    if name == "caseload_get":
+        return client.get("/cases/caseload")
+    if name == "followup_attempt_log":
+        from smartresponse.cases.models import FollowUpTask
+
+        # A follow-up nobody holds yet: every role that may log attempts sees it.
+        task = FollowUpTask.objects.create(
+            agency_id=call.agency_id, kind="first_contact", due_at=call.received_at
+        )
+        return client.post(
+            f"/cases/followups/{task.pk}/attempts", {"method": "phone", "reached": True}
+        )
+    if name == "referral_fhir_get":
+        from tests.cases.conftest import referral_for_token_holder
+
+        referral = referral_for_token_holder(call.agency)
+        return client.get(f"/cases/referrals/{referral.pk}/fhir")
+    if name.startswith("directory_"):
+        from tests.directory.helpers import shelter_with_beds
+
+        service, capacity = shelter_with_beds(call.agency)
+        if name == "directory_service_search":
+            return client.get("/directory/services", need="shelter")
+        if name == "directory_service_get":
+            return client.get(f"/directory/services/{service.hsds_id}")
+        if name == "directory_capacity_report":
+            body = {"unit": "beds", "available": 4}
+            return client.post(f"/directory/services/{service.hsds_id}/capacity", body)
+        return client.client.put(
+            f"/api/v1/directory/capacities/{capacity.hsds_id}",
+            data={"available": 3},
+            content_type="application/json",
+            headers=client.headers,
+        )
     raise AssertionError(name)
 
 
@@ -111,6 +163,7 @@ def test_role_by_endpoint(role, name, world, make_user, api_as):
         assert Call.objects.count() == calls_before
         assert not Assignment.objects.exists()
         assert not UnitStatusChange.objects.exists()
+        assert not ServiceCapacity.objects.filter(updated_by__isnull=False).exists()
         unit.refresh_from_db()
         assert unit.status == "available"
 

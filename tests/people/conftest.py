@@ -36,7 +36,7 @@ def record(agency, **kw: Any) -> PersonRecord:
 def fixture_records(agency):
     """1 and 2 are plainly the same; 3 and 4 likely (between the thresholds below);
     5 is someone else; 6 has nothing to link on."""
-    LinkSettings.objects.create(agency=agency, link_threshold=0.999, review_threshold=0.5)
+    LinkSettings.objects.create(agency=agency, link_threshold=0.9999, review_threshold=0.5)
     return {
         1: record(
             agency,

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from smartresponse.people import linkage as L
+from smartresponse.people import synth
 from smartresponse.people.datasets import LabelledSet, load_febrl3
 from smartresponse.people.evaluation import evaluate
 
@@ -160,8 +161,11 @@ def test_python_scoring_agrees_with_splink():
         },
     ]
     rows = {r["unique_id"]: L.prepare_record(r) for r in records}
-    for p in L.predict(model, records, min_probability=0.0):
-        s = L.score_pair(model, rows[p.id_l], rows[p.id_r])
+    pairs = L.predict(model, records, min_probability=0.0)
+    assert len(pairs) == 3
+    for p in pairs:
+        # predict scales the model's prior to the three records; score_pair is told the same
+        s = L.score_pair(model, rows[p.id_l], rows[p.id_r], prior=model.prior_for(3))
         assert s.match_weight == pytest.approx(p.match_weight, abs=1e-6)
 
 
@@ -196,3 +200,57 @@ def test_febrl3_subset_accuracy(febrl3_subset):
     assert len(febrl3_subset.truth) > 400
     assert result.metrics.precision >= 0.99
     assert result.metrics.f1 >= 0.98
+
+
+def test_the_prior_falls_as_the_index_grows():
+    """A person has about as many records whatever the index size, so the chance that two
+    random records match falls as 1/N; two records of the same pair get a lower probability in
+    a large index than in a small one."""
+    model = L.LinkageModel.load()
+    assert model.trained_records > 0
+    assert model.prior_for(model.trained_records) == pytest.approx(model.prior)
+    assert model.prior_for(10 * model.trained_records) == pytest.approx(model.prior / 10)
+    # a handful of records does not make every record a likely duplicate of every other
+    assert model.prior_for(2) == model.prior_for(L.SMALLEST_INDEX) < 0.01
+    a = L.prepare_record(
+        {"unique_id": "a", "given_name": "Ann", "family_name": "Lee", "dob": "1980"}
+    )
+    b = L.prepare_record(
+        {"unique_id": "b", "given_name": "Ann", "family_name": "Lee", "dob": "1980"}
+    )
+    small = L.score_pair(model, a, b, prior=model.prior_for(1_000))
+    large = L.score_pair(model, a, b, prior=model.prior_for(1_000_000))
+    assert large.probability < small.probability
+
+
+def test_no_level_outweighs_full_agreement():
+    """An identical record is never outranked by a swapped, abbreviated or partial one."""
+    model = L.LinkageModel.load()
+    for comp, factors in zip(model.settings["comparisons"], model.bayes_factors(), strict=True):
+        weights = [f for f in factors if f is not None]
+        assert all(w <= weights[0] / 2 * 1.000001 for w in weights[1:]), comp["output_column_name"]
+
+
+def test_an_identical_record_comes_before_a_swapped_one():
+    model = L.LinkageModel.load()
+    query = {"unique_id": "q", "given_name": "Adrian", "family_name": "Jennings", "dob": "1978"}
+    same = {**query, "unique_id": "same"}
+    swapped = {**query, "unique_id": "swap", "given_name": "Jennings", "family_name": "Adrian"}
+    rows = {k: L.prepare_record(r) for k, r in (("q", query), ("same", same), ("swap", swapped))}
+    assert (
+        L.score_pair(model, rows["q"], rows["same"]).match_weight
+        > L.score_pair(model, rows["q"], rows["swap"]).match_weight
+    )
+
+
+def test_synthetic_crisis_records_link_accurately():
+    """Records of a seed the model was not trained on: typos, nicknames, moves between
+    shelters, partial and estimated dates of birth. Pairwise F1 at the auto-link threshold."""
+    records = synth.generate(6000, seed=99)
+    truth = synth.truth_pairs(records)
+    model = L.LinkageModel.load()
+    pairs = L.predict(model, records, today=synth.REFERENCE_DATE, min_probability=0.5)
+    linked = [(p.id_l, p.id_r) for p in pairs if p.probability >= model.thresholds.link]
+    m = L.pairwise_metrics(linked, truth)
+    assert m.precision > 0.97
+    assert m.f1 > 0.9

@@ -67,7 +67,7 @@ def test_probabilities_agree_with_the_pairwise_model(index, records):
     checked = 0
     for q in records[:200]:
         for c in index.match(q, limit=5, min_probability=0.0):
-            pair = L.score_pair(MODEL, rows[q["unique_id"]], rows[c.record_id])
+            pair = L.score_pair(MODEL, rows[q["unique_id"]], rows[c.record_id], prior=index.prior)
             assert c.match_weight == pytest.approx(pair.match_weight, abs=1e-9)
             assert c.probability == pytest.approx(pair.probability, abs=1e-12)
             assert c.levels == pair.levels

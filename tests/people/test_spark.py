@@ -58,4 +58,4 @@ def test_spark_and_duckdb_give_the_same_links(spark):
     ]
     assert len(differ_w) <= 0.02 * len(common), len(differ_w)
     truth = synth.truth_pairs(records)
-    assert L.pairwise_metrics(links_s, truth).f1 > 0.85
+    assert L.pairwise_metrics(links_s, truth).f1 > 0.93

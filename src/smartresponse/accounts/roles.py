@@ -57,6 +57,14 @@ class Cap(StrEnum):
     PERSON_VIEW = "person.view"  # search the person index, see a person's records
     PERSON_LINK = "person.link"  # confirm or refuse links between records, import records
     PERSON_SAFETY_VIEW = "person.safety_view"  # name, case-manager flag, safety notes only
+    DIRECTORY_VIEW = "directory.view"  # search the resource directory (no personal data)
+    DIRECTORY_MANAGE = "directory.manage"  # import and export the directory (HSDS)
+    CAPACITY_UPDATE = "capacity.update"  # report a service's free beds or slots
+    # Cases hold clinical and substance-use (42 CFR Part 2) detail: the people who follow the
+    # person up only. Officers see the case-manager flag through PERSON_SAFETY_VIEW alone.
+    CASE_VIEW = "case.view"  # caseloads, cases (needs, goals, notes), follow-up tasks
+    CASE_WRITE = "case.write"  # enrol, update a case, log outreach attempts
+    CASE_SUPERVISE = "case.supervise"  # every case of the agency, overdue page, rules, teams
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -106,7 +114,15 @@ GRANTS: dict[Role, frozenset[Cap]] = {
         }
     ),
     Role.CASE_MANAGER: frozenset(
-        {Cap.CALL_VIEW, Cap.ENCOUNTER_VIEW, Cap.CLINICAL_VIEW, Cap.PERSON_VIEW, Cap.PERSON_LINK}
+        {
+            Cap.CALL_VIEW,
+            Cap.ENCOUNTER_VIEW,
+            Cap.CLINICAL_VIEW,
+            Cap.PERSON_VIEW,
+            Cap.PERSON_LINK,
+            Cap.CASE_VIEW,
+            Cap.CASE_WRITE,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -127,6 +143,9 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.PROTOCOL_MANAGE,
             Cap.PERSON_VIEW,
             Cap.PERSON_LINK,
+            Cap.CASE_VIEW,
+            Cap.CASE_WRITE,
+            Cap.CASE_SUPERVISE,
         }
     ),
     Role.DIRECTOR: frozenset(
@@ -144,3 +163,13 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ANALYST: frozenset({Cap.DASHBOARD_VIEW}),
     Role.ADMIN: frozenset({Cap.AUDIT_VIEW, Cap.TOKEN_MANAGE, Cap.UNIT_VIEW}),
 }
+
+# The resource directory lists services, not people: every role may search it. The staff who
+# place people and hear the numbers (the field team, case managers, supervisors) report free
+# beds and slots; supervisors and administrators import and export the directory.
+_DIRECTORY: dict[Role, set[Cap]] = {role: {Cap.DIRECTORY_VIEW} for role in Role}
+for _role in (Role.CLINICIAN, Role.MEDIC, Role.PEER, Role.CASE_MANAGER, Role.SUPERVISOR):
+    _DIRECTORY[_role].add(Cap.CAPACITY_UPDATE)
+for _role in (Role.SUPERVISOR, Role.ADMIN):
+    _DIRECTORY[_role].add(Cap.DIRECTORY_MANAGE)
+GRANTS = {role: caps | _DIRECTORY[role] for role, caps in GRANTS.items()}

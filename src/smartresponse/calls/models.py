@@ -3,28 +3,29 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS
 
 
 class Source(models.TextChoices):
-    E911 = "911", "911"
-    NON_EMERGENCY = "non_emergency", "Non-emergency line"
-    TRANSFER_988 = "988_transfer", "988 transfer"
-    ON_SCENE_REQUEST = "on_scene_request", "Police/fire on scene requesting the team"
-    SELF_INITIATED = "self_initiated", "Team self-initiated"
-    WALK_UP = "walk_up", "Walk-up"
+    E911 = "911", _("911")
+    NON_EMERGENCY = "non_emergency", _("Non-emergency line")
+    TRANSFER_988 = "988_transfer", _("988 transfer")
+    ON_SCENE_REQUEST = "on_scene_request", _("Police/fire on scene requesting the team")
+    SELF_INITIATED = "self_initiated", _("Team self-initiated")
+    WALK_UP = "walk_up", _("Walk-up")
 
 
 class Status(models.TextChoices):
-    RECEIVED = "received", "Received"
-    TRIAGED = "triaged", "Triaged"
-    QUEUED = "queued", "Queued"
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    ON_SCENE = "on_scene", "On scene"
-    CLEARED = "cleared", "Cleared"
-    CLOSED = "closed", "Closed"
+    RECEIVED = "received", _("Received")
+    TRIAGED = "triaged", _("Triaged")
+    QUEUED = "queued", _("Queued")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    CLEARED = "cleared", _("Cleared")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATUSES = (
@@ -60,12 +61,12 @@ STATUS_TIMESTAMP = {
 
 
 class UnservedReason(models.TextChoices):
-    NO_UNIT = "no_unit", "No unit free"
-    OUT_OF_HOURS = "out_of_hours", "Out of hours"
-    OUT_OF_AREA = "out_of_area", "Out of area"
-    DECLINED = "declined", "Declined by team"
-    CANCELLED = "cancelled", "Cancelled"
-    HANDED_TO_POLICE = "handed_to_police", "Handed to police"
+    NO_UNIT = "no_unit", _("No unit free")
+    OUT_OF_HOURS = "out_of_hours", _("Out of hours")
+    OUT_OF_AREA = "out_of_area", _("Out of area")
+    DECLINED = "declined", _("Declined by team")
+    CANCELLED = "cancelled", _("Cancelled")
+    HANDED_TO_POLICE = "handed_to_police", _("Handed to police")
 
 
 TierChoices = models.TextChoices("TierChoices", [(k, (k, v)) for k, v in TIER_LABELS.items()])  # type: ignore[misc]

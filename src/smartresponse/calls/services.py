@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smartresponse.accounts.models import Agency
 from smartresponse.accounts.policy import require
@@ -58,30 +59,33 @@ def validate_call_input(
         errors.setdefault(name, []).append(message)
 
     if len(data.external_id) > 64:
-        add("external_id", "The CAD incident id is longer than 64 characters.")
+        add("external_id", gettext("The CAD incident id is longer than 64 characters."))
     if data.source not in Source.values:
         add("source", f"Unknown source {data.source!r}; use one of: {', '.join(Source.values)}.")
     call_type = (data.call_type or "").strip()
     if not call_type:
-        add("call_type", "The call type is required.")
+        add("call_type", gettext("The call type is required."))
     elif (protocol or protocol_for(agency)).resolve_call_type(call_type) is None:
         add(
             "call_type",
-            f"Unknown call type {call_type!r}: not in this agency's call-type map "
-            "and not an APCO 2.103 code.",
+            gettext(
+                "Unknown call type %(type)s: not in this agency's call-type map "
+                "and not an APCO 2.103 code."
+            )
+            % {"type": repr(call_type)},
         )
     if data.received_at is not None:
         if timezone.is_naive(data.received_at):
-            add("received_at", "The received time needs a time zone offset.")
+            add("received_at", gettext("The received time needs a time zone offset."))
         elif data.received_at > now + CLOCK_SKEW:
-            add("received_at", "The received time is in the future.")
+            add("received_at", gettext("The received time is in the future."))
     if (data.lat is None) != (data.lon is None):
-        add("location", "Give both latitude and longitude, or neither.")
+        add("location", gettext("Give both latitude and longitude, or neither."))
     elif data.lat is not None and data.lon is not None:
         if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
-            add("location", "Latitude or longitude out of range.")
+            add("location", gettext("Latitude or longitude out of range."))
         elif not agency.contains(data.lat, data.lon):
-            add("location", "The location is outside this agency's service area.")
+            add("location", gettext("The location is outside this agency's service area."))
     if data.location_kind and data.location_kind not in LOCATION_KINDS:
         add(
             "location_kind",
@@ -93,7 +97,7 @@ def validate_call_input(
         elif value not in (True, False, None):
             add("screening", f"The answer to {key!r} must be true, false or empty (unknown).")
     if len(data.narrative) > 20000:
-        add("narrative", "The narrative is longer than 20,000 characters.")
+        add("narrative", gettext("The narrative is longer than 20,000 characters."))
     return errors
 
 
@@ -188,8 +192,11 @@ def _transition(call: Call, to: str, *, now: dt.datetime) -> None:
         raise field_errors(
             {
                 "status": [
-                    f"A call cannot go from {Status(call.status).label.lower()} to "
-                    f"{Status(to).label.lower()}."
+                    gettext("A call cannot go from %(before)s to %(after)s.")
+                    % {
+                        "before": Status(call.status).label.lower(),
+                        "after": Status(to).label.lower(),
+                    }
                 ]
             }
         )
@@ -210,14 +217,14 @@ def call_override(*, user: Any, call: Call, tier: str, reason: str) -> Call:
     if tier not in TIER_LABELS:
         errors["tier"] = [f"Unknown tier {tier!r}."]
     if not reason.strip():
-        errors["reason"] = ["Say why you are overriding the recommendation."]
+        errors["reason"] = [gettext("Say why you are overriding the recommendation.")]
     if errors:
         raise field_errors(errors)
     with transaction.atomic():
         call = _locked(call)
         if call.status not in (Status.TRIAGED, Status.QUEUED):
             raise field_errors(
-                {"tier": ["The tier can only be changed before a unit is dispatched."]}
+                {"tier": [gettext("The tier can only be changed before a unit is dispatched.")]}
             )
         before = call.tier
         call.tier = tier
@@ -269,14 +276,18 @@ def call_close(*, user: Any, call: Call, unserved_reason: str = "", note: str = 
             unserved_reason = unserved_reason or UnservedReason.CANCELLED
         if call.status == Status.ON_SCENE:
             raise field_errors(
-                {"status": ["A unit is on scene: it must clear before the call is closed."]}
+                {
+                    "status": [
+                        gettext("A unit is on scene: it must clear before the call is closed.")
+                    ]
+                }
             )
         reason = unserved_reason or call.unserved_reason
         if call.eligible and not call.served and not reason:
             raise field_errors(
                 {
                     "unserved_reason": [
-                        "This call was eligible for the team but was not served: say why."
+                        gettext("This call was eligible for the team but was not served: say why.")
                     ]
                 }
             )

@@ -51,6 +51,8 @@ from smartresponse.encounters.services import EncounterInput, PersonInput, encou
 from smartresponse.triage.protocol import SCREENING_QUESTIONS
 
 from . import narratives as text
+from .cases import add_demo_cases
+from .directory import add_demo_directory
 
 DATA = Path(__file__).with_name("data")
 
@@ -978,6 +980,7 @@ def build(
         builder.create_agency()
         logins = builder.create_users(password)
         builder.create_units()
+        add_demo_directory(builder.agency, now)
         times = builder.call_times()
         for i, received in enumerate(times, 1):
             builder.run_call(received)
@@ -985,6 +988,7 @@ def build(
                 progress(i, len(times))
         builder.top_up_open_calls()
         builder.backdate()
+        builder.counts.update(add_demo_cases(builder.agency, now, seed))
     agency = builder.agency
     open_calls = Call.objects.filter(agency=agency).open().count()
     return DemoResult(

@@ -3,24 +3,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UnitKind(models.TextChoices):
-    ALT = "ALT", "Alternative response"
-    CO = "CO", "Co-response"
-    LE = "LE", "Police"
-    EMS = "EMS", "Fire / EMS"
-    OUTREACH = "OUTREACH", "Outreach"
+    ALT = "ALT", _("Alternative response")
+    CO = "CO", _("Co-response")
+    LE = "LE", _("Police")
+    EMS = "EMS", _("Fire / EMS")
+    OUTREACH = "OUTREACH", _("Outreach")
 
 
 class UnitStatus(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    ON_SCENE = "on_scene", "On scene"
-    TRANSPORTING = "transporting", "Transporting"
-    AT_DESTINATION = "at_destination", "At destination"
-    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    AVAILABLE = "available", _("Available")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    TRANSPORTING = "transporting", _("Transporting")
+    AT_DESTINATION = "at_destination", _("At destination")
+    OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
 BUSY_STATUSES = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
@@ -45,7 +46,7 @@ def call_assign_unit(
     """
     require(user, Cap.CALL_DISPATCH)
     if unit.agency_id != user.agency_id or call.agency_id != user.agency_id:
-        raise Conflict("That unit or call is not in your agency.")
+        raise Conflict(gettext("That unit or call is not in your agency."))
     now = timezone.now()
     with transaction.atomic():
         claimed = Unit.objects.filter(
@@ -55,15 +56,25 @@ def call_assign_unit(
             fresh = Unit.objects.select_related("current_call").get(pk=unit.pk)
             where = ""
             if fresh.current_call is not None:
-                where = f" on call {fresh.current_call.external_id or fresh.current_call.pk}"
+                where = gettext(" on call %(call)s") % {
+                    "call": fresh.current_call.external_id or fresh.current_call.pk
+                }
             raise Conflict(
-                f"{fresh.call_sign} is no longer available: it is "
-                f"{UnitStatus(fresh.status).label.lower()}{where}. Choose another unit."
+                gettext(
+                    "%(unit)s is no longer available: it is %(status)s%(where)s. "
+                    "Choose another unit."
+                )
+                % {
+                    "unit": fresh.call_sign,
+                    "status": UnitStatus(fresh.status).label.lower(),
+                    "where": where,
+                }
             )
         locked = Call.objects.select_for_update().get(pk=call.pk)
         if locked.status not in ASSIGNABLE_CALL_STATUSES:
             raise Conflict(
-                f"This call is {Status(locked.status).label.lower()}; units can no longer be sent."
+                gettext("This call is %(status)s; units can no longer be sent.")
+                % {"status": Status(locked.status).label.lower()}
             )
         if locked.status in (Status.TRIAGED, Status.QUEUED):
             _transition(locked, Status.DISPATCHED, now=now)
@@ -92,9 +103,11 @@ def unit_set_status(
 ) -> Unit:
     require(user, Cap.UNIT_STATUS)
     if unit.agency_id != user.agency_id:
-        raise Conflict("That unit is not in your agency.")
+        raise Conflict(gettext("That unit is not in your agency."))
     if not _may_set_status(user, unit):
-        raise field_errors({"status": ["You can only change the status of your own unit."]})
+        raise field_errors(
+            {"status": [gettext("You can only change the status of your own unit.")]}
+        )
     if status not in UnitStatus.values:
         raise field_errors({"status": [f"Unknown unit status {status!r}."]})
     now = timezone.now()
@@ -106,8 +119,11 @@ def unit_set_status(
             raise field_errors(
                 {
                     "status": [
-                        f"A unit cannot go from {UnitStatus(unit.status).label.lower()} to "
-                        f"{UnitStatus(status).label.lower()}."
+                        gettext("A unit cannot go from %(before)s to %(after)s.")
+                        % {
+                            "before": UnitStatus(unit.status).label.lower(),
+                            "after": UnitStatus(status).label.lower(),
+                        }
                     ]
                 }
             )

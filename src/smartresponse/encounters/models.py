@@ -3,41 +3,42 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Need(models.TextChoices):
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    SUBSTANCE_USE = "substance_use", "Substance use"
-    HOUSING = "housing", "Housing / basic needs"
-    MEDICAL = "medical", "Medical"
-    CONFLICT = "conflict", "Conflict"
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+    SUBSTANCE_USE = "substance_use", _("Substance use")
+    HOUSING = "housing", _("Housing / basic needs")
+    MEDICAL = "medical", _("Medical")
+    CONFLICT = "conflict", _("Conflict")
 
 
 class Intervention(models.TextChoices):
-    DEESCALATION = "deescalation", "De-escalation / crisis counselling"
-    ASSESSMENT = "assessment", "Mental health assessment"
-    MEDICAL_CARE = "medical_care", "Basic medical care"
-    SUPPLIES = "supplies", "Food, water, clothing or supplies"
-    RESOURCE_INFO = "resource_info", "Resource information"
-    SAFETY_PLAN = "safety_plan", "Safety planning"
-    TRANSPORT = "transport", "Transport"
-    FAMILY_SUPPORT = "family_support", "Support to family / bystanders"
-    NARCAN = "naloxone", "Naloxone given"
+    DEESCALATION = "deescalation", _("De-escalation / crisis counselling")
+    ASSESSMENT = "assessment", _("Mental health assessment")
+    MEDICAL_CARE = "medical_care", _("Basic medical care")
+    SUPPLIES = "supplies", _("Food, water, clothing or supplies")
+    RESOURCE_INFO = "resource_info", _("Resource information")
+    SAFETY_PLAN = "safety_plan", _("Safety planning")
+    TRANSPORT = "transport", _("Transport")
+    FAMILY_SUPPORT = "family_support", _("Support to family / bystanders")
+    NARCAN = "naloxone", _("Naloxone given")
 
 
 class Disposition(models.TextChoices):
-    RESOLVED = "resolved", "Resolved on scene"
-    REFERRED = "referred", "Referred to services"
-    TRANSPORT_CRISIS = "transport_crisis", "Transported to crisis centre"
-    TRANSPORT_DETOX = "transport_detox", "Transported to detox"
-    TRANSPORT_SHELTER = "transport_shelter", "Transported to shelter"
-    TRANSPORT_ED = "transport_ed", "Transported to emergency department"
-    TRANSPORT_OTHER = "transport_other", "Transported elsewhere"
-    POLICE_REQUESTED = "police_requested", "Police requested"
-    ARREST = "arrest", "Arrest"
-    INVOLUNTARY_HOLD = "involuntary_hold", "Involuntary hold"
-    REFUSED = "refused", "Refused services"
-    UNABLE_TO_LOCATE = "unable_to_locate", "Unable to locate"
+    RESOLVED = "resolved", _("Resolved on scene")
+    REFERRED = "referred", _("Referred to services")
+    TRANSPORT_CRISIS = "transport_crisis", _("Transported to crisis centre")
+    TRANSPORT_DETOX = "transport_detox", _("Transported to detox")
+    TRANSPORT_SHELTER = "transport_shelter", _("Transported to shelter")
+    TRANSPORT_ED = "transport_ed", _("Transported to emergency department")
+    TRANSPORT_OTHER = "transport_other", _("Transported elsewhere")
+    POLICE_REQUESTED = "police_requested", _("Police requested")
+    ARREST = "arrest", _("Arrest")
+    INVOLUNTARY_HOLD = "involuntary_hold", _("Involuntary hold")
+    REFUSED = "refused", _("Refused services")
+    UNABLE_TO_LOCATE = "unable_to_locate", _("Unable to locate")
 
 
 TRANSPORTS_TO_HOSPITAL = {Disposition.TRANSPORT_ED}

@@ -8,11 +8,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smartresponse.accounts.policy import is_clinical, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.calls.models import Call
+from smartresponse.cases.services import followups_for_encounter
 from smartresponse.core.errors import field_errors
 
 from .models import Disposition, Encounter, EncounterPerson, Intervention, Need
@@ -49,13 +51,13 @@ def validate_encounter(
         errors.setdefault(name, []).append(message)
 
     if data.arrived_at > now + dt.timedelta(minutes=2):
-        add("arrived_at", "The arrival time is in the future.")
+        add("arrived_at", gettext("The arrival time is in the future."))
     if data.cleared_at > now + dt.timedelta(minutes=2):
-        add("cleared_at", "The clear time is in the future.")
+        add("cleared_at", gettext("The clear time is in the future."))
     if data.cleared_at < data.arrived_at:
-        add("cleared_at", "The clear time is before the arrival time.")
+        add("cleared_at", gettext("The clear time is before the arrival time."))
     if data.disposition not in Disposition.values:
-        add("disposition", "Choose how the encounter ended.")
+        add("disposition", gettext("Choose how the encounter ended."))
     for n in data.needs:
         if n not in Need.values:
             add("needs", f"Unknown need {n!r}.")
@@ -64,23 +66,26 @@ def validate_encounter(
             add("interventions", f"Unknown intervention {i!r}.")
     police = data.police_backup_requested or data.disposition == Disposition.POLICE_REQUESTED
     if police and not data.police_backup_reason.strip():
-        add("police_backup_reason", "Say why police were requested.")
+        add("police_backup_reason", gettext("Say why police were requested."))
     if data.use_of_force and not data.use_of_force_detail.strip():
-        add("use_of_force_detail", "Describe the force used.")
+        add("use_of_force_detail", gettext("Describe the force used."))
     if data.disposition == Disposition.TRANSPORT_OTHER and not data.destination.strip():
-        add("destination", "Say where the person was taken.")
+        add("destination", gettext("Say where the person was taken."))
     if data.clinical_note.strip() and not is_clinical(user):
-        add("clinical_note", "Only clinical staff may write a clinical note.")
+        add("clinical_note", gettext("Only clinical staff may write a clinical note."))
     for idx, person in enumerate(data.people):
         if person.date_of_birth and person.date_of_birth > now.date():
-            add("people", f"Person {idx + 1}: the date of birth is in the future.")
+            add(
+                "people",
+                gettext("Person %(n)s: the date of birth is in the future.") % {"n": idx + 1},
+            )
     return errors
 
 
 def encounter_create(*, user: Any, call: Call, data: EncounterInput, unit: Any = None) -> Encounter:
     require(user, Cap.ENCOUNTER_WRITE)
     if call.agency_id != user.agency_id:
-        raise field_errors({"call": ["No such call."]})
+        raise field_errors({"call": [gettext("No such call.")]})
     errors = validate_encounter(data, now=timezone.now(), user=user)
     if errors:
         raise field_errors(errors)
@@ -117,4 +122,5 @@ def encounter_create(*, user: Any, call: Call, data: EncounterInput, unit: Any =
             obj=encounter,
             detail={"call": call.pk, "disposition": data.disposition},
         )
+        followups_for_encounter(encounter)  # the follow-up rule (48 h by default): cases app
     return encounter

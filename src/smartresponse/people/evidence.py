@@ -32,9 +32,11 @@ class PairEvidence:
     fields: list[dict[str, Any]]  # {"field", "label", "level", "weight"}
 
 
-def explain_rows(model: LinkageModel, left: Row, right: Row) -> PairEvidence:
+def explain_rows(
+    model: LinkageModel, left: Row, right: Row, *, prior: float | None = None
+) -> PairEvidence:
     factors = model.bayes_factors()
-    prior = model.prior
+    prior = model.prior if prior is None else prior
     weight = math.log2(prior / (1 - prior))
     fields: list[dict[str, Any]] = []
     for comp, comp_factors in zip(COMPARISONS, factors, strict=True):
@@ -56,10 +58,15 @@ def explain_rows(model: LinkageModel, left: Row, right: Row) -> PairEvidence:
 
 
 def explain(
-    model: LinkageModel, left: Mapping[str, Any], right: Mapping[str, Any]
+    model: LinkageModel,
+    left: Mapping[str, Any],
+    right: Mapping[str, Any],
+    *,
+    prior: float | None = None,
 ) -> PairEvidence | None:
-    """The evidence for two raw records; None when either has nothing to link on."""
+    """The evidence for two raw records; None when either has nothing to link on. `prior` as
+    for `search.rank`; by default the model's trained prior."""
     a, b = prepare_record(left), prepare_record(right)
     if a is None or b is None:
         return None
-    return explain_rows(model, a, b)
+    return explain_rows(model, a, b, prior=prior)

@@ -31,8 +31,10 @@ from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NICKNAMES_CSV = PACKAGE_DIR / "data" / "nicknames.csv"
-SHIPPED_MODEL = PACKAGE_DIR / "linkage_models" / "person-linkage-v1.json"
+SHIPPED_MODEL = PACKAGE_DIR / "linkage_models" / "person-linkage-v2.json"
 MODEL_FORMAT = "smartresponse.person-linkage/1"
+# The prior is not scaled up for indexes smaller than this (LinkageModel.prior_for).
+SMALLEST_INDEX = 5_000
 
 Row = dict[str, Any]
 
@@ -708,25 +710,19 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
 )
 
-# Hand-set m and u for levels that the training data cannot show (FEBRL has no phone, sex,
-# nicknames, partial or estimated dates of birth, initials or double family names). `train`
-# writes these over whatever EM made of them; None keeps the trained value (the u of a level
-# from random sampling is sound whenever the level occurs in the data).
+# Hand-set m and u for levels that the training data cannot show or shows wrongly: neither
+# FEBRL nor the synthetic records ever change a phone's area code, and the synthetic records
+# never change a person's recorded sex, which real records do. `train` writes these over whatever
+# EM made of them; None keeps the trained value.
 LEVEL_PRIORS: dict[tuple[str, str], tuple[float | None, float | None]] = {
-    ("phone", "exact"): (0.80, 0.00005),
     ("phone", "same last 7 digits"): (0.05, 0.0005),
-    ("phone", "else"): (0.15, 0.99945),
-    ("sex", "same"): (0.97, 0.5),
-    ("sex", "else"): (0.03, 0.5),
-    ("given_name", "same nickname group"): (0.04, None),
-    ("dob", "day and month transposed"): (0.01, None),
-    ("given_name", "short form"): (0.03, None),
-    ("given_name", "initial"): (0.01, 0.002),
-    ("family_name", "shares a family name"): (0.02, 0.0005),
-    ("dob", "same year and month, one date partial"): (0.01, 0.000015),
-    ("dob", "same year, one date partial"): (0.01, 0.00018),
-    ("dob", "within 2 years, one estimated"): (0.009, 0.001),
+    ("sex", "same"): (0.97, None),
+    ("sex", "else"): (0.03, None),
 }
+# No level's m probability is let below this after training (then each comparison's m are
+# renormalised): a disagreement the training data never showed for true matches must not
+# become near-proof that two records are different people.
+MIN_M_PROBABILITY = 0.002
 
 # Pairs must agree on one of these to be compared at all. Equality on NULL is false in SQL,
 # so a record missing the field is never paired by that rule.
@@ -761,6 +757,12 @@ SCALE_BLOCKING_RULES: tuple[str, ...] = (
     "l.identifier = r.identifier",
     "l.family_name = r.family_name AND l.address = r.address",
     "l.given_name = r.family_name AND l.family_name = r.given_name",
+    # Added for version 2 (docs/linkage-at-scale.md): both names mistyped or swapped with typos,
+    # a date of birth with no usable name, a name mistyped at the same shelter or camp.
+    "l.dob = r.dob AND l.locality = r.locality",
+    "l.given_soundex = r.family_soundex AND l.family_soundex = r.given_soundex",
+    "l.address = r.address AND l.given_soundex = r.given_soundex",
+    "l.family_soundex = r.family_soundex AND l.dob_y = r.dob_y AND l.locality = r.locality",
 )
 
 # Blocking rules for the EM passes: each leaves the other comparisons free to be estimated.
@@ -842,6 +844,8 @@ class LinkageModel:
     thresholds: Thresholds = field(default_factory=Thresholds)
     trained_on: str = ""
     trained_at: str = ""
+    # How many records the prior was estimated on; 0 when unknown (the prior is then used as is).
+    trained_records: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -849,6 +853,7 @@ class LinkageModel:
             "version": self.version,
             "trained_on": self.trained_on,
             "trained_at": self.trained_at,
+            "trained_records": self.trained_records,
             "thresholds": {"link": self.thresholds.link, "review": self.thresholds.review},
             "splink_settings": self.settings,
         }
@@ -874,6 +879,7 @@ class LinkageModel:
             thresholds=Thresholds(float(t.get("link", 0.95)), float(t.get("review", 0.5))),
             trained_on=str(data.get("trained_on", "")),
             trained_at=str(data.get("trained_at", "")),
+            trained_records=int(data.get("trained_records") or 0),
         )
 
     @classmethod
@@ -886,7 +892,20 @@ class LinkageModel:
 
     @property
     def prior(self) -> float:
+        """The chance that two random records of the training data are the same person."""
         return float(self.settings["probability_two_random_records_match"])
+
+    def prior_for(self, records: int) -> float:
+        """The chance that two random records match among `records` records.
+
+        A person has about the same number of records whatever the size of the index, so the
+        chance that two random records are the same person falls as 1/N: the trained prior is
+        scaled by trained_records / records. Below SMALLEST_INDEX records it stays at that
+        size's value: for a handful of records, 1/N would make every record a likely duplicate
+        of every other. Without a training size it is the trained prior."""
+        if not self.trained_records:
+            return self.prior
+        return min(self.prior * self.trained_records / max(records, SMALLEST_INDEX), 0.5)
 
     def bayes_factors(self) -> list[list[float | None]]:
         """m/u for each level of each comparison (None for the null level)."""
@@ -1032,6 +1051,39 @@ def _apply_priors(settings: dict[str, Any]) -> None:
                 lv["u_probability"] = u
 
 
+def _floor_m(settings: dict[str, Any], floor: float) -> None:
+    """Raise every m below `floor` to it, then renormalise each comparison's m to sum to 1."""
+    for comp in settings["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for lv in levels:
+            lv["m_probability"] = max(float(lv["m_probability"]), floor)
+        total = sum(lv["m_probability"] for lv in levels)
+        for lv in levels:
+            lv["m_probability"] /= total
+
+
+def _cap_at_exact(settings: dict[str, Any]) -> None:
+    """Every level weighs at least one bit less than the first (full agreement) level of its
+    comparison.
+
+    EM may find that a rare disagreement (names swapped, an address abbreviated, a postcode
+    agreeing where the locality does not) is rarer still among random pairs, and weigh it above
+    full agreement; then a swapped record would outrank an identical one. Such a level's m is
+    lowered to give half the first level's Bayes factor, and what is taken off goes to the
+    comparison's "else" level, so each comparison's m still sum to 1."""
+    for comp in settings["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        full, other = levels[0], levels[-1]
+        if other["label_for_charts"] != "else" or len(levels) < 3:
+            continue
+        cap = full["m_probability"] / full["u_probability"] / 2
+        for lv in levels[1:-1]:
+            if lv["m_probability"] / lv["u_probability"] > cap:
+                lowered = lv["u_probability"] * cap
+                other["m_probability"] += lv["m_probability"] - lowered
+                lv["m_probability"] = lowered
+
+
 def _fill_untrained(settings: dict[str, Any]) -> None:
     """A level that training never saw keeps a neutral weight (m = u) rather than none."""
     for comp in settings["comparisons"]:
@@ -1060,7 +1112,10 @@ def train(
 ) -> LinkageModel:
     """Train a model on unlabelled records: the chance two random records match from
     deterministic rules, u by random sampling, m by expectation-maximisation over several
-    blocking passes. With `priors`, the levels in LEVEL_PRIORS then take their hand-set values."""
+    blocking passes. With `priors`, the levels in LEVEL_PRIORS then take their hand-set values;
+    finally no m is left below MIN_M_PROBABILITY and no level outweighs exact agreement
+    (`_cap_at_exact`). The model remembers how many records it was
+    trained on, so that its prior can be scaled to the size of the data it links."""
     rows = _prepare_all(records, today)
     if len(rows) < 50:
         raise ModelError(f"Training needs at least 50 linkable records (got {len(rows)}).")
@@ -1076,15 +1131,18 @@ def train(
         )
     out = linker.misc.save_model_to_json()
     out.pop("linker_uid", None)
+    _fill_untrained(out)
     if priors:
         _apply_priors(out)
-    _fill_untrained(out)
+    _floor_m(out, MIN_M_PROBABILITY)
+    _cap_at_exact(out)
     return LinkageModel(
         version=version,
         settings=out,
         thresholds=thresholds or Thresholds(),
         trained_on=trained_on,
         trained_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        trained_records=len(rows),
     )
 
 
@@ -1100,11 +1158,15 @@ def predict(
 ) -> list[ScoredPair]:
     """Scored pairs above `min_probability`: within `records` (dedupe), or between `records`
     and `other` (link). Blank records are dropped before linkage and so never appear.
-    `blocking_rules` replaces the model's own (e.g. SCALE_BLOCKING_RULES for large runs)."""
+    `blocking_rules` replaces the model's own (e.g. SCALE_BLOCKING_RULES for large runs).
+    Without `prior`, the model's prior is scaled to the number of records (`prior_for`; for a
+    link, the larger side)."""
     prepared = _linkage_tables(records, other, today)
     if prepared is None:
         return []
     tables, link_type = prepared
+    if prior is None:
+        prior = model.prior_for(max(len(t) for t in tables))
     settings = model.for_link_type(link_type, prior)
     if blocking_rules is not None:
         settings["blocking_rules_to_generate_predictions"] = [

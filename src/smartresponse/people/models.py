@@ -9,28 +9,29 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DobPrecision(models.TextChoices):
-    EXACT = "exact", "Exact date"
-    YEAR_MONTH = "year_month", "Month and year"
-    YEAR = "year", "Year only"
-    ESTIMATED = "estimated", "Estimated from age"
+    EXACT = "exact", _("Exact date")
+    YEAR_MONTH = "year_month", _("Month and year")
+    YEAR = "year", _("Year only")
+    ESTIMATED = "estimated", _("Estimated from age")
 
 
 class LocationKind(models.TextChoices):
-    HOUSED = "housed", "Housed"
-    UNHOUSED = "unhoused", "Unhoused"
-    SHELTER = "shelter", "Shelter"
-    CAMP = "camp", "Camp / encampment"
-    UNKNOWN = "unknown", "Unknown"
+    HOUSED = "housed", _("Housed")
+    UNHOUSED = "unhoused", _("Unhoused")
+    SHELTER = "shelter", _("Shelter")
+    CAMP = "camp", _("Camp / encampment")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class SourceKind(models.TextChoices):
-    CALL = "call", "Call"
-    ENCOUNTER = "encounter", "Encounter"
-    CASE = "case", "Case"
-    IMPORT = "import", "Import"
+    CALL = "call", _("Call")
+    ENCOUNTER = "encounter", _("Encounter")
+    CASE = "case", _("Case")
+    IMPORT = "import", _("Import")
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
@@ -60,8 +61,10 @@ class Person(models.Model):
 
     @property
     def has_case_manager(self) -> bool:
-        """Whether a case manager follows the person. Cases are not built yet: always False."""
-        return False
+        """Whether a case manager follows the person (a case open, active or inactive)."""
+        from smartresponse.cases.selectors import persons_with_case_manager
+
+        return self.pk in persons_with_case_manager([self.pk])
 
     @property
     def display_name(self) -> str:
@@ -150,6 +153,22 @@ class PersonRecord(models.Model):
         name = " ".join(p for p in (self.given_name, self.family_name) if p)
         return name or f"Record {self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and rewrite the record's search keys when a field they are made of may have
+        changed (bulk writes call `services.index_records` themselves)."""
+        from django.db import transaction
+
+        from .keys import KEY_FIELDS
+
+        update_fields = kwargs.get("update_fields")
+        adding = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if update_fields is None or set(update_fields) & set(KEY_FIELDS):
+                from .services import index_records
+
+                index_records([self], fresh=adding)
+
     def as_linkage_record(self) -> dict[str, object]:
         """The raw record the pure linkage core takes."""
         from .linkage import DobPrecision as Precision
@@ -177,6 +196,29 @@ class PersonRecord(models.Model):
             "postcode": self.postcode,
             "identifier": self.identifier,
         }
+
+
+class PersonRecordKey(models.Model):
+    """A search key of a person record (`people/keys.py`): a search looks up the records
+    sharing a key with it, by one indexed query, instead of scanning the records.
+
+    Derived data: written with the record (`services.index_records`), rebuilt by
+    `smartresponse people reindex`."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    record = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="search_keys")
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            # The search's look-up; the record id makes it a covering index.
+            models.Index(fields=["agency", "key", "record"], name="people_key_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> record {self.record_id}"
 
 
 class LinkDecisionQuerySet(models.QuerySet["LinkDecision"]):
@@ -287,9 +329,9 @@ class LinkSettings(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CONFIRMED = "confirmed", "Confirmed the same"
-    REJECTED = "rejected", "Not the same"
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed the same")
+    REJECTED = "rejected", _("Not the same")
 
 
 class ReviewItem(models.Model):
@@ -336,10 +378,10 @@ class ReviewItem(models.Model):
 
 
 class LinkRunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class LinkRun(models.Model):

@@ -135,7 +135,9 @@ class RealtimeIndex:
         prior: float | None = None,
     ) -> None:
         self.model = model
-        self.prior = model.prior if prior is None else prior
+        self._rows: list[tuple[Any, ...]] = [_to_tuple(r) for r in rows]
+        # Without a prior, the model's is scaled to the size of the index (prior_for).
+        self.prior = model.prior_for(len(self._rows)) if prior is None else prior
         self.today = today
         self.rules = tuple(parse_rule(r) for r in blocking_rules)
         names = [c.name for c in COMPARISONS]
@@ -147,7 +149,6 @@ class RealtimeIndex:
             for factors in model.bayes_factors()
         ]
         self._cols = [tuple(_POS[c] for c in COMPARISON_COLUMNS[c.name]) for c in COMPARISONS]
-        self._rows: list[tuple[Any, ...]] = [_to_tuple(r) for r in rows]
         self._sorted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]] = []
         for rule in self.rules:
             pos = tuple(_POS[c] for c in rule.right)
@@ -175,7 +176,8 @@ class RealtimeIndex:
     ) -> RealtimeIndex:
         """An index of raw person records (the keys `linkage.prepare_record` reads);
         records with nothing to link on are left out, as in a batch run. `prior` replaces the
-        model's chance that two random records match (it falls as the index grows)."""
+        model's chance that two random records match, which by default is scaled to the size of
+        the index (`LinkageModel.prior_for`)."""
         rows = (prepare_record(r, today=today) for r in records)
         return cls(
             model,

@@ -52,8 +52,12 @@ def rank(
     min_probability: float = 0.01,
     thresholds: Thresholds | None = None,
     today: dt.date | None = None,
+    prior: float | None = None,
 ) -> list[Candidate]:
-    """The best `limit` candidates, most probable first. An empty query finds nothing."""
+    """The best `limit` candidates, most probable first. An empty query finds nothing.
+
+    `prior` is the chance that the query and a random record of the index are the same
+    person: `model.prior_for(size of the index)`; by default the model's trained prior."""
     q = prepare_record({**query, "unique_id": "query"}, today=today)
     if q is None:
         return []
@@ -65,7 +69,7 @@ def rank(
             row = prepare_record(variant, today=today)
             if row is None:
                 continue
-            s = score_pair(model, q, row)
+            s = score_pair(model, q, row, prior=prior)
             if best is None or s.match_weight > best.match_weight:
                 best = Candidate(
                     str(raw["unique_id"]),

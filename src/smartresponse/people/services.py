@@ -21,6 +21,7 @@ from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 
+from .keys import KEY_FIELDS, record_keys, stored_record
 from .linkage import (
     DobPrecision,
     PartialDate,
@@ -37,6 +38,7 @@ from .models import (
     LocationKind,
     Person,
     PersonRecord,
+    PersonRecordKey,
     ReviewItem,
     ReviewStatus,
     SourceKind,
@@ -190,6 +192,7 @@ def import_person_records(
         records.append(record)
     with transaction.atomic():
         PersonRecord.objects.bulk_create(records, batch_size=500)
+        index_records(records, fresh=True)
         result.created = len(records)
         audit_record(
             user=user,
@@ -203,6 +206,70 @@ def import_person_records(
             },
         )
     return result
+
+
+# --------------------------------------------------------------------------- search keys
+
+KEY_BATCH = 5000
+
+
+def index_records(records: Iterable[PersonRecord], *, fresh: bool = False) -> int:
+    """Write the search keys (`people/keys.py`) of saved person records, replacing any they
+    had; `fresh` skips the removal for records just created. Every write that creates
+    records or changes their names, aliases, date of birth, phone, address or identifier
+    goes through here (`PersonRecord.save` calls it). Returns the number of keys written."""
+    records = list(records)
+    rows = [
+        PersonRecordKey(agency_id=r.agency_id, record_id=r.pk, key=k)
+        for r in records
+        for k in sorted(record_keys(r.as_linkage_record() | {"aliases": r.aliases}))
+    ]
+    with transaction.atomic():
+        if not fresh:
+            PersonRecordKey.objects.filter(record_id__in=[r.pk for r in records]).delete()
+        PersonRecordKey.objects.bulk_create(rows, batch_size=KEY_BATCH)
+    return len(rows)
+
+
+def reindex_records(
+    agency: Agency | None = None, *, progress: Callable[[int], None] | None = None
+) -> tuple[int, int]:
+    """Rebuild the search keys of every person record (of one agency, or of all), in one
+    transaction: a search sees the old keys or the new ones, never half. `progress` is told
+    how many records each batch held. Returns (records, keys)."""
+    records = PersonRecord.objects.all()
+    if agency is not None:
+        records = records.filter(agency=agency)
+    fields = ("id", "agency_id", *KEY_FIELDS)
+    done = written = 0
+    with transaction.atomic():
+        stale = PersonRecordKey.objects.all()
+        if agency is not None:
+            stale = stale.filter(agency=agency)
+        stale.delete()
+        last = 0
+        while True:
+            batch = list(records.filter(pk__gt=last).order_by("pk").values(*fields)[:KEY_BATCH])
+            if not batch:
+                break
+            last = batch[-1]["id"]
+            rows = [
+                PersonRecordKey(agency_id=values["agency_id"], record_id=values["id"], key=k)
+                for values in batch
+                for k in sorted(record_keys(stored_record(values)))
+            ]
+            PersonRecordKey.objects.bulk_create(rows, batch_size=KEY_BATCH)
+            done += len(batch)
+            written += len(rows)
+            if progress is not None:
+                progress(len(batch))
+        audit_record(
+            user=None,
+            action="person.reindex",
+            agency_id=agency.pk if agency is not None else None,
+            detail={"records": done, "keys": written},
+        )
+    return done, written
 
 
 # --------------------------------------------------------------------------- decisions
@@ -268,6 +335,28 @@ def _check_agency(user: Any, obj: Any) -> None:
         raise PermissionError("Not a record of your agency.")
 
 
+def _move_person_links(source: Person, target: Person) -> dict[str, int]:
+    """Point everything else that names `source` (cases, consents, referrals, disclosures,
+    follow-ups: any model with a foreign key to Person other than its records) at `target`.
+    Returns how many rows of each model moved."""
+    moved: dict[str, int] = {}
+    for rel in Person._meta.related_objects:
+        if not rel.one_to_many or rel.related_model is PersonRecord:
+            continue
+        n = rel.related_model._default_manager.filter(**{rel.field.name: source}).update(
+            **{rel.field.name: target}
+        )
+        if n:
+            moved[rel.related_model._meta.label_lower] = n
+    return moved
+
+
+def _both_followed(a: Person, b: Person) -> bool:
+    from smartresponse.cases.selectors import persons_with_case_manager
+
+    return len(persons_with_case_manager([a.pk, b.pk])) == 2
+
+
 def person_merge(*, user: Any, target: Person, source: Person, note: str = "") -> Person:
     """Move every record of `source` into `target` (no record is deleted), remember the
     judgement so later runs keep them together, and audit. Refused when a person has marked
@@ -276,20 +365,31 @@ def person_merge(*, user: Any, target: Person, source: Person, note: str = "") -
     _check_agency(user, target)
     _check_agency(user, source)
     if target.pk == source.pk:
-        raise MergeRefused("That is the same person already.")
+        raise MergeRefused(gettext("That is the same person already."))
     with transaction.atomic():
         t_ids = list(target.records.values_list("pk", flat=True))
         s_ids = list(source.records.values_list("pk", flat=True))
         if not t_ids or not s_ids:
-            raise MergeRefused("A person without records cannot be merged.")
+            raise MergeRefused(gettext("A person without records cannot be merged."))
         conflicts = _different_pairs(target.agency_id, t_ids, s_ids)
         if conflicts:
             a, b = conflicts[0]
             raise MergeRefused(
-                f"Refused: records {a} and {b} were marked as different people by staff. "
-                "Change that decision first if it was wrong."
+                gettext(
+                    "Refused: records %(a)s and %(b)s were marked as different people by staff. "
+                    "Change that decision first if it was wrong."
+                )
+                % {"a": a, "b": b}
+            )
+        if _both_followed(target, source):
+            raise MergeRefused(
+                gettext(
+                    "Refused: both people have an open case. Close one of the cases first, "
+                    "then merge."
+                )
             )
         moved = PersonRecord.objects.filter(pk__in=s_ids).update(person=target)
+        links = _move_person_links(source, target)
         if source.safety_notes.strip():
             target.safety_notes = "\n".join(
                 n for n in (target.safety_notes.strip(), source.safety_notes.strip()) if n
@@ -306,7 +406,7 @@ def person_merge(*, user: Any, target: Person, source: Person, note: str = "") -
             user=user,
             action="person.merge",
             obj=target,
-            detail={"from_person": source.pk, "records": moved},
+            detail={"from_person": source.pk, "records": moved, "moved": links},
         )
     return target
 
@@ -320,10 +420,10 @@ def person_unmerge(*, user: Any, record: PersonRecord, note: str = "") -> Person
         record = PersonRecord.objects.select_for_update().get(pk=record.pk)
         old = record.person
         if old is None:
-            raise MergeRefused("The record belongs to no person.")
+            raise MergeRefused(gettext("The record belongs to no person."))
         others = list(old.records.exclude(pk=record.pk))
         if not others:
-            raise MergeRefused("The record is the person's only record.")
+            raise MergeRefused(gettext("The record is the person's only record."))
         new = Person.objects.create(agency_id=record.agency_id)
         record.person = new
         record.save(update_fields=["person"])
@@ -357,7 +457,7 @@ def review_decide(*, user: Any, item: ReviewItem, same: bool, note: str = "") ->
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
         if item.status != ReviewStatus.OPEN:
-            raise MergeRefused("This pair has already been decided.")
+            raise MergeRefused(gettext("This pair has already been decided."))
         a, b = item.record_a, item.record_b
         if same:
             conflicts = (
@@ -372,7 +472,10 @@ def review_decide(*, user: Any, item: ReviewItem, same: bool, note: str = "") ->
             if conflicts:
                 x, y = conflicts[0]
                 raise MergeRefused(
-                    f"Refused: records {x} and {y} were marked as different people by staff."
+                    gettext(
+                        "Refused: records %(a)s and %(b)s were marked as different people by staff."
+                    )
+                    % {"a": x, "b": y}
                 )
         _record_decision(
             user,
@@ -581,7 +684,7 @@ def link_run(
         for a, b, p in review:
             if (a, b) in open_pairs:
                 continue
-            ev = explain(model, raws[a], raws[b])
+            ev = explain(model, raws[a], raws[b], prior=model.prior_for(len(linkable)))
             items.append(
                 ReviewItem(
                     agency=agency,
@@ -807,20 +910,21 @@ def records_from_encounter(encounter: Any) -> list[PersonRecord]:
 
 
 def _attach(record: PersonRecord) -> None:
+    from .keys import query_keys
     from .search import rank
-    from .selectors import _candidate_filter, shipped_model
+    from .selectors import candidate_record_ids, index_prior, shipped_model
 
     model = shipped_model()
+    prior = index_prior(record.agency_id)
     thresholds = LinkSettings.for_agency(record.agency_id).thresholds()
     raw = record.as_linkage_record()
-    flt = _candidate_filter({**raw, "dob": record.dob})
+    ids = candidate_record_ids(
+        record.agency_id, query_keys(raw | {"aliases": record.aliases}), exclude=record.pk
+    )
     best = None
-    if flt is not None:
-        pool = (
-            PersonRecord.objects.for_agency(record.agency_id)
-            .exclude(pk=record.pk)
-            .filter(person__isnull=False)
-            .filter(flt)[:2000]
+    if ids:
+        pool = PersonRecord.objects.for_agency(record.agency_id).filter(
+            pk__in=ids, person__isnull=False
         )
         by_pk = {str(r.pk): r for r in pool}
         ranked = rank(
@@ -830,6 +934,7 @@ def _attach(record: PersonRecord) -> None:
             limit=1,
             min_probability=thresholds.review,
             thresholds=thresholds,
+            prior=prior,
         )
         best = (by_pk[ranked[0].record_id], ranked[0]) if ranked else None
     if best is not None and best[1].probability >= thresholds.link:
@@ -846,7 +951,7 @@ def _attach(record: PersonRecord) -> None:
 
         other, cand = best
         a, b = (record, other) if record.pk < other.pk else (other, record)
-        ev = explain(model, a.as_linkage_record(), b.as_linkage_record())
+        ev = explain(model, a.as_linkage_record(), b.as_linkage_record(), prior=prior)
         ReviewItem.objects.get_or_create(
             record_a=a,
             record_b=b,
@@ -891,12 +996,17 @@ def encounter_people_identify(
         members = list(target.records.values_list("pk", flat=True))
         if not members or _different_pairs(user.agency_id, [record.pk], members):
             continue
+        old = record.person
+        if old is not None and _both_followed(old, target):
+            continue  # two open cases: a case manager merges them deliberately
         with transaction.atomic():
-            old = record.person
             record.person = target
             record.save(update_fields=["person"])
-            if old is not None and not old.records.exists() and not old.safety_notes.strip():
-                old.delete()
+            if old is not None and not old.records.exists():
+                # a case, consent or follow-up opened meanwhile follows the record
+                _move_person_links(old, target)
+                if not old.safety_notes.strip():
+                    old.delete()
             _record_decision(
                 user,
                 record,

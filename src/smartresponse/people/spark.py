@@ -128,6 +128,8 @@ def predict(
     if prepared is None:
         return []
     tables, link_type = prepared
+    if prior is None:  # as linkage.predict: the prior scaled to the number of records
+        prior = model.prior_for(max(len(t) for t in tables))
     settings = spark_settings(model.for_link_type(link_type, prior))
     rules = blocking_rules
     if rules is None:

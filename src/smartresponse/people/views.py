@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from smartresponse.accounts.policy import can, require
@@ -18,6 +18,54 @@ from smartresponse.accounts.roles import Cap
 
 from . import selectors, services
 from .models import LinkRun, LinkSettings, Person, PersonRecord, ReviewItem
+
+# Words the pages show that come from data rather than templates: the evidence's field
+# labels (evidence.FIELD_LABELS), the comparison levels of the linkage model
+# (linkage.COMPARISONS), a search candidate's outcome and a link run's stage. Listed here
+# so the catalogue has them; the templates translate them when shown.
+SHOWN_FROM_DATA = (
+    gettext_noop("Given name"),
+    gettext_noop("Family name"),
+    gettext_noop("Date of birth"),
+    gettext_noop("Phone"),
+    gettext_noop("Address or usual location"),
+    gettext_noop("Locality and postcode"),
+    gettext_noop("Identifier"),
+    gettext_noop("Sex or gender"),
+    pgettext_lazy("comparison level", "null"),
+    pgettext_lazy("comparison level", "exact"),
+    pgettext_lazy("comparison level", "same"),
+    pgettext_lazy("comparison level", "else"),
+    pgettext_lazy("comparison level", "given and family swapped"),
+    pgettext_lazy("comparison level", "given and family swapped, with typos"),
+    pgettext_lazy("comparison level", "same nickname group"),
+    pgettext_lazy("comparison level", "jaro-winkler >= 0.92"),
+    pgettext_lazy("comparison level", "jaro-winkler >= 0.9"),
+    pgettext_lazy("comparison level", "jaro-winkler >= 0.8"),
+    pgettext_lazy("comparison level", "jaro-winkler >= 0.75"),
+    pgettext_lazy("comparison level", "short form"),
+    pgettext_lazy("comparison level", "initial"),
+    pgettext_lazy("comparison level", "shares a family name"),
+    pgettext_lazy("comparison level", "day and month transposed"),
+    pgettext_lazy("comparison level", "one character off"),
+    pgettext_lazy("comparison level", "same year and month, one date partial"),
+    pgettext_lazy("comparison level", "same year, one date partial"),
+    pgettext_lazy("comparison level", "same year and month"),
+    pgettext_lazy("comparison level", "same year"),
+    pgettext_lazy("comparison level", "within 2 years, one estimated"),
+    pgettext_lazy("comparison level", "same last 7 digits"),
+    pgettext_lazy("comparison level", "same postcode and locality"),
+    pgettext_lazy("comparison level", "same postcode"),
+    pgettext_lazy("comparison level", "same or close locality"),
+    pgettext_lazy("match outcome", "link"),
+    pgettext_lazy("match outcome", "review"),
+    pgettext_lazy("match outcome", "apart"),
+    pgettext_lazy("link run stage", "reading records"),
+    pgettext_lazy("link run stage", "scoring pairs"),
+    pgettext_lazy("link run stage", "clustering"),
+    pgettext_lazy("link run stage", "saving"),
+    pgettext_lazy("link run stage", "done"),
+)
 
 
 def _int(value: Any) -> int:
@@ -169,7 +217,11 @@ def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
     except services.MergeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Person {source.pk} merged into person {target.pk}.")
+        messages.success(
+            request,
+            gettext("Person %(source)s merged into person %(target)s.")
+            % {"source": source.pk, "target": target.pk},
+        )
     return redirect("person-detail", pk=target.pk)
 
 
@@ -186,7 +238,10 @@ def record_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
     except services.MergeRefused as exc:
         messages.error(request, str(exc))
         return redirect("person-detail", pk=old) if old else redirect("people-search")
-    messages.success(request, f"Record {record.pk} moved out to a person of its own.")
+    messages.success(
+        request,
+        gettext("Record %(record)s moved out to a person of its own.") % {"record": record.pk},
+    )
     return redirect("person-detail", pk=new.pk)
 
 
@@ -198,7 +253,7 @@ def person_safety_notes(request: HttpRequest, pk: int) -> HttpResponse:
     services.person_set_safety_notes(
         user=request.user, person=person, notes=request.POST.get("safety_notes", "")
     )
-    messages.success(request, "Safety notes saved.")
+    messages.success(request, gettext("Safety notes saved."))
     return redirect("person-detail", pk=person.pk)
 
 
@@ -220,7 +275,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such review item.")
     decision = request.POST.get("decision")
     if decision not in ("same", "different"):
-        messages.error(request, "Choose “Confirm same” or “Not the same”.")
+        messages.error(request, gettext("Choose “Confirm same” or “Not the same”."))
         return redirect("people-review")
     try:
         services.review_decide(
@@ -229,15 +284,12 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.MergeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            f"Records {item.record_a_id} and {item.record_b_id}: "
-            + (
-                "confirmed the same person."
-                if decision == "same"
-                else "marked as different people."
-            ),
+        text = (
+            gettext("Records %(a)s and %(b)s: confirmed the same person.")
+            if decision == "same"
+            else gettext("Records %(a)s and %(b)s: marked as different people.")
         )
+        messages.success(request, text % {"a": item.record_a_id, "b": item.record_b_id})
     return redirect("people-review")
 
 
@@ -250,6 +302,14 @@ def frequent(request: HttpRequest) -> HttpResponse:
 
     rows = selectors.frequent_contacts(request.user)
     rules = LinkSettings.for_agency(request.user.agency_id).frequent_rules  # type: ignore[union-attr]
+    # The selector names a rule met as "3 in 30 days"; shown in the page's language.
+    said = {
+        f"{r['contacts']} in {r['days']} days": gettext("%(contacts)s in %(days)s days")
+        % {"contacts": r["contacts"], "days": r["days"]}
+        for r in rules or []
+    }
+    for row in rows:
+        row["rules"] = [said.get(text, text) for text in row["rules"]]
     return render(request, "people/frequent.html", {"rows": rows, "rules": rules})
 
 

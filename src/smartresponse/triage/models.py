@@ -5,12 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ProtocolStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
 
 
 class AgencyProtocol(models.Model):
@@ -54,8 +55,8 @@ class AgencyProtocol(models.Model):
 
 
 class CadImportStatus(models.TextChoices):
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class CadImport(models.Model):
@@ -93,10 +94,10 @@ class CadImport(models.Model):
 
 
 class ReplayStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ReplayRun(models.Model):

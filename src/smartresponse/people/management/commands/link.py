@@ -29,7 +29,10 @@ class Command(BaseCommand):
         ev.add_argument(
             "--threshold", type=float, default=None, help="match probability to link at"
         )
-        tr = sub.add_parser("train", help="retrain the shipped model (EM on FEBRL 3, no labels)")
+        tr = sub.add_parser(
+            "train",
+            help="retrain the shipped model (EM on FEBRL 3 and synthetic records, no labels)",
+        )
         tr.add_argument("--out", default=str(SHIPPED_MODEL))
         tr.add_argument("--seed", type=int, default=42)
         run = sub.add_parser(

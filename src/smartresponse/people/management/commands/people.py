@@ -1,4 +1,5 @@
-"""`smartresponse people import --agency SLUG FILE`."""
+"""`smartresponse people import --agency SLUG FILE` and `smartresponse people reindex
+[--agency SLUG]`."""
 
 from __future__ import annotations
 
@@ -16,15 +17,31 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="load person records from a CSV file")
         imp.add_argument("--agency", required=True, help="the agency's slug")
         imp.add_argument("file")
+        idx = sub.add_parser(
+            "reindex", help="rebuild the search keys of the person records (all agencies)"
+        )
+        idx.add_argument("--agency", default=None, help="only this agency (its slug)")
+        idx.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "reindex":
+            self._reindex(opts["agency"], not opts["no_progress"])
+        else:
+            self._import(opts["agency"], opts["file"])
+
+    def _agency(self, slug: str) -> Any:
         from smartresponse.accounts.models import Agency
+
+        agency = Agency.objects.filter(slug=slug).first()
+        if agency is None:
+            raise CommandError(f"No agency {slug!r}.")
+        return agency
+
+    def _import(self, slug: str, file: str) -> None:
         from smartresponse.people.services import ImportFileError, import_person_records
 
-        agency = Agency.objects.filter(slug=opts["agency"]).first()
-        if agency is None:
-            raise CommandError(f"No agency {opts['agency']!r}.")
-        path = Path(opts["file"])
+        agency = self._agency(slug)
+        path = Path(file)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -40,3 +57,25 @@ class Command(BaseCommand):
             self.stdout.write(str(problem))
         if result.rejected:
             self.stdout.write(f"{len(result.rejected_rows)} row(s) not loaded.")
+
+    def _reindex(self, slug: str | None, show_progress: bool) -> None:
+        from tqdm import tqdm
+
+        from smartresponse.people.models import PersonRecord
+        from smartresponse.people.services import reindex_records
+
+        agency = self._agency(slug) if slug else None
+        records = PersonRecord.objects.all()
+        if agency is not None:
+            records = records.filter(agency=agency)
+        bar = tqdm(
+            total=records.count(),
+            unit=" records",
+            desc="search keys",
+            disable=not show_progress,
+            file=self.stderr._out,
+        )
+        done, keys = reindex_records(agency, progress=bar.update)
+        bar.close()
+        where = agency.slug if agency is not None else "all agencies"
+        self.stdout.write(f"Rebuilt {keys} search key(s) of {done} person record(s) ({where}).")
