@@ -273,6 +273,7 @@ def setup(engine: str, args: argparse.Namespace) -> None:
     (var / "static").mkdir(parents=True, exist_ok=True)
     os.environ["SMARTRESPONSE_VAR"] = str(var)
     os.environ["DJANGO_SETTINGS_MODULE"] = "smartresponse.settings"
+    os.environ["DEBUG"] = "0"  # as in production: no per-query recording
     if engine == "sqlite":
         path = OUT / f"directory-{args.services}-{args.seed}.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
