@@ -41,6 +41,7 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/triage_bench.py
 	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/simulator.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

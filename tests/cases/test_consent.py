@@ -17,7 +17,12 @@ from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.cases import consent as rules
 from smartresponse.cases.models import Consent, Disclosure, Referral
-from smartresponse.cases.referral_services import consent_create, consent_revoke, referral_create
+from smartresponse.cases.referral_services import (
+    consent_create,
+    consent_revoke,
+    disclosure_review,
+    referral_create,
+)
 
 from .conftest import SECRET_NOTE, enrol, make_consent, make_person, make_service
 
@@ -238,6 +243,41 @@ def test_emergency_referral_is_logged_and_flagged_for_review(
 
 
 @pytest.mark.django_db
+def test_a_supervisor_does_not_review_their_own_emergency_disclosure(
+    agency, casemanager, supervisor, make_user, client
+):
+    service = make_service(agency)
+    case = enrol(casemanager, make_person(agency))
+    referral = referral_create(
+        user=supervisor,
+        person=case.person,
+        service=service,
+        categories=["demographics"],
+        case=case,
+        justification="Said he would set fire to the camp tonight; the shelter must know.",
+    )
+    disclosure = Disclosure.objects.get(referral=referral)
+    with pytest.raises(ValidationError) as err:
+        disclosure_review(user=supervisor, disclosure=disclosure, note="fine")
+    assert err.value.message_dict["disclosure"] == [
+        "Another supervisor must review a disclosure you made."
+    ]
+    client.force_login(supervisor)
+    response = client.post(f"/disclosures/{disclosure.pk}/review/", follow=True)
+    assert "Another supervisor must review a disclosure you made." in response.content.decode()
+    disclosure.refresh_from_db()
+    assert disclosure.reviewed_at is None
+    page = client.get("/cases/review/").content.decode()
+    assert "You made this disclosure: another supervisor must review it." in page
+    assert f"/disclosures/{disclosure.pk}/review/" not in page
+
+    colleague = make_user(Role.SUPERVISOR, username="second-supervisor")
+    disclosure_review(user=colleague, disclosure=disclosure, note="justified")
+    disclosure.refresh_from_db()
+    assert disclosure.reviewed_by == colleague
+
+
+@pytest.mark.django_db
 def test_signed_form_is_checked_stored_and_its_views_audited(
     agency, casemanager, client, settings, tmp_path
 ):
@@ -358,3 +398,41 @@ def test_a_colleague_does_not_see_anothers_consents(agency, casemanager, client,
             expires_at=None,
         )
     assert "Http404" in type(err.value).__name__ or "404" in str(type(err.value))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["/\\evil.example/", "https://evil.example/", "//evil.example/"])
+def test_recording_a_consent_never_sends_the_browser_off_site(agency, casemanager, client, target):
+    service = make_service(agency)
+    case = enrol(casemanager, make_person(agency))
+    client.force_login(casemanager)
+    response = client.post(
+        f"/cases/person/{case.person_id}/consents/new/?case={case.pk}",
+        {
+            "recipient_organization": service.organization_id,
+            "purpose": "referral",
+            "categories": ["demographics"],
+            "starts_at": timezone.localdate().isoformat(),
+            "next": target,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{case.pk}/#consents"
+
+
+@pytest.mark.django_db
+def test_the_refer_page_calls_covered_only_what_the_sending_allows(agency, casemanager, client):
+    service = make_service(agency)
+    case = enrol(casemanager, make_person(agency))
+    # Housing to Harbor House, but for treatment, not for a referral.
+    make_consent(casemanager, case.person, service, ("housing",), purpose="treatment")
+    active = make_consent(casemanager, case.person, service, ("demographics",))
+    client.force_login(casemanager)
+    page = client.get(f"/cases/{case.pk}/refer/?service={service.pk}")
+    covered = page.context["covered"]
+    assert covered == {"demographics": str(active.pk)}
+    refused = client.post(
+        f"/cases/{case.pk}/refer/", {"service": service.pk, "categories": ["housing"]}
+    )
+    assert refused.status_code == 400
+    assert "is for another purpose" in refused.content.decode()

@@ -151,3 +151,19 @@ def test_an_encounter_with_nobody_identified_says_so(client, clinician, casemana
     client.force_login(casemanager)
     page = client.get(f"/cases/enrol/?encounter={encounter.pk}").content.decode()
     assert "Nobody on this encounter is identified yet." in page
+
+
+def test_a_supervisor_choosing_a_manager_no_longer_there_is_told_so(
+    client, agency, supervisor, make_user
+):
+    gone = make_user(Role.CASE_MANAGER, username="gone-cm")
+    gone.is_active = False
+    gone.save()
+    person = make_person(agency)
+    client.force_login(supervisor)
+    for manager in (gone.pk, "", "nobody"):
+        response = client.post("/cases/enrol/", {"person": person.pk, "manager": manager})
+        assert response.status_code == 400
+        assert "Choose a case manager." in response.content.decode()
+    # Not quietly put on the supervisor's own caseload instead.
+    assert not Case.objects.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.patient import Patient
@@ -148,13 +149,28 @@ def test_page_download_is_a_logged_disclosure(world, casemanager, client):
     make_consent(casemanager, case.person, service, ("demographics",))
     referral = refer(casemanager, case, service, ("demographics",))
     client.force_login(casemanager)
-    response = client.get(f"/referrals/{referral.pk}/fhir/")
+    page = client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert f'<form method="post" action="/referrals/{referral.pk}/fhir/">' in page
+    response = client.post(f"/referrals/{referral.pk}/fhir/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     fhir.validate(response.json())
     assert Disclosure.objects.filter(
         referral=referral, channel="fhir_page", by=casemanager
     ).exists()
+
+
+def test_a_link_or_another_site_cannot_add_a_page_download_to_the_log(world, casemanager):
+    """A download is an entry in the accounting of disclosures: never on a GET, and never
+    from a form posted by another site (no CSRF token)."""
+    service, case = world
+    make_consent(casemanager, case.person, service, ("demographics",))
+    referral = refer(casemanager, case, service, ("demographics",))
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(casemanager)
+    assert browser.get(f"/referrals/{referral.pk}/fhir/").status_code == 405
+    assert browser.post(f"/referrals/{referral.pk}/fhir/").status_code == 403
+    assert not Disclosure.objects.filter(channel="fhir_page").exists()
 
 
 def test_officers_and_colleagues_get_no_bundle(world, casemanager, make_user, api_as):

@@ -180,3 +180,15 @@ def test_api_caseload(owed, casemanager, api_as):
     assert "note" not in str(data) and "needs" not in data
     person = person_of(owed.encounter)
     assert data["cases"][0]["person_id"] == person.pk
+
+
+def test_api_a_time_without_offset_is_a_field_error_not_a_crash(owed, casemanager, api_as):
+    naive = (timezone.now() - dt.timedelta(hours=1)).replace(tzinfo=None).isoformat()
+    response = api_as(casemanager).post(
+        f"/cases/followups/{owed.pk}/attempts", {"method": "phone", "reached": True, "at": naive}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"field": "at", "message": "The time needs a time zone offset."}
+    ]
+    assert not OutreachAttempt.objects.exists()

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from smartresponse.accounts.roles import Role
+from smartresponse.audit.models import AuditEvent
 from smartresponse.cases import loop
 from smartresponse.cases.models import Referral, ReferralEvent
 from smartresponse.cases.referral_selectors import review_lists
@@ -77,6 +78,24 @@ def test_a_step_out_of_order_is_refused(sent, casemanager, path, bad):
         referral_set_status(user=casemanager, referral=sent, status=bad)
     assert "status" in err.value.message_dict
     assert ReferralEvent.objects.filter(referral=sent).count() == 1 + len(path)
+
+
+def test_an_answer_from_a_page_loaded_before_anothers_answer_is_refused(
+    sent, casemanager, supervisor
+):
+    """Two people had the referral open; the provider's acceptance is recorded first, then
+    the other records a decline from their older copy."""
+    theirs = Referral.objects.get(pk=sent.pk)
+    referral_set_status(user=casemanager, referral=sent, status="accepted")
+    with pytest.raises(ValidationError) as err:
+        referral_set_status(user=supervisor, referral=theirs, status="declined")
+    assert err.value.message_dict["status"] == [
+        "A referral that is Accepted cannot become Declined."
+    ]
+    assert theirs.status == "accepted"  # the refused copy now shows what is recorded
+    sent.refresh_from_db()
+    assert sent.status == "accepted"
+    assert [e.status for e in ReferralEvent.objects.filter(referral=sent)] == ["sent", "accepted"]
 
 
 def test_unanswered_and_overdue_referrals_surface(sent, casemanager, supervisor, client):
@@ -175,3 +194,16 @@ def test_another_agency_or_colleague_cannot_touch_a_referral(sent, client, make_
         )
     sent.refresh_from_db()
     assert sent.status == "sent"
+
+
+def test_the_refer_page_from_an_encounter_is_an_audited_view_of_the_person(
+    agency, casemanager, clinician, client
+):
+    encounter = crisis_encounter(clinician, cleared_at=timezone.now() - dt.timedelta(hours=1))
+    person = PersonRecord.objects.get(encounter=encounter).person
+    client.force_login(casemanager)
+    page = client.get(f"/encounters/{encounter.pk}/refer/")
+    assert page.status_code == 200 and "Consents on file" in page.content.decode()
+    event = AuditEvent.objects.get(action="person.view", object_id=str(person.pk))
+    assert event.user == casemanager
+    assert event.detail == {"view": "refer", "encounter": encounter.pk}

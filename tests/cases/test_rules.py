@@ -73,3 +73,28 @@ def test_urgency_and_hours_late():
     assert urgency(end + dt.timedelta(seconds=1), now=now, end_of_day=end) is Urgency.LATER
     assert hours_late(now - dt.timedelta(hours=3, minutes=59), now) == 3
     assert hours_late(now + dt.timedelta(hours=3), now) == 0
+
+
+# A stand-in for a catalogue: the rules take the caller's translation and status labels.
+SPANISH = {
+    "A case cannot go from %(before)s to %(after)s.": "Un caso no puede pasar de %(before)s a %(after)s.",
+}
+
+
+def test_messages_go_through_the_callers_translation():
+    errors = transition_errors(
+        "active",
+        "open",
+        reason="",
+        note="",
+        reasons=REASONS,
+        labels={"active": "activo", "open": "abierto"},
+        _=lambda s: SPANISH.get(s, s),
+    )
+    assert errors == {"status": ["Un caso no puede pasar de activo a abierto."]}
+    closing = transition_errors(
+        "active", "closed", reason="", note="", reasons=REASONS, _=str.upper
+    )
+    assert closing == {"close_reason": ["SAY WHY THE CASE IS CLOSED."]}
+    closed = transition_errors("closed", "open", reason="", note="", reasons=REASONS, _=str.upper)
+    assert closed["status"] == ["A CLOSED CASE STAYS CLOSED: ENROL THE PERSON AGAIN INSTEAD."]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.cases.models import CaseTeam
+from smartresponse.cases.services import team_save
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +39,12 @@ def test_supervisor_creates_and_edits_a_team(client, casemanager, supervisor, ma
     team.refresh_from_db()
     assert team.name == "East" and set(team.members.all()) == {casemanager, other}
     assert AuditEvent.objects.filter(action="case.team_update").exists()
+
+
+def test_a_second_team_of_the_same_name_is_a_field_error(supervisor, make_user):
+    other = make_user(Role.SUPERVISOR, username="other-supervisor")
+    team_save(user=supervisor, name="Night shift", member_ids=[])
+    with pytest.raises(ValidationError) as err:
+        team_save(user=other, name="Night shift", member_ids=[])
+    assert err.value.message_dict == {"name": ["Another team has this name."]}
+    assert CaseTeam.objects.count() == 1

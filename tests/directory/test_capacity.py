@@ -221,3 +221,16 @@ def test_a_report_for_another_agencys_service_is_not_found(
     )
     assert response.status_code == 404
     assert beds().available == 5
+
+
+def test_the_api_asks_for_an_offset_on_the_time_of_a_report(shelter, manager, api_as):
+    naive = (timezone.now() - dt.timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+    response = api_as(manager).post(
+        f"/directory/services/{shelter.hsds_id}/capacity",
+        {"unit": "beds", "available": 1, "as_of": naive},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"field": "as_of", "message": "The time needs a time zone offset."}
+    ]
+    assert beds().available == 5

@@ -4,6 +4,7 @@ may look, and one service as HSDS 3.0."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -167,3 +168,17 @@ def test_the_service_page_shows_the_imported_details_and_never_a_script_link(
     assert "Walk in before 6 pm." in text
     assert "Closed on the 4th of July." in text
     assert 'href="javascript:' not in text
+
+
+def test_api_search_reads_a_time_without_offset_as_the_agencys_own(directory, make_user, api_as):
+    # 10:30 on that Wednesday in Burlington, written as a dispatcher would type it.
+    local = WEDNESDAY_1030.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    client = api_as(make_user(Role.DISPATCHER))
+    response = client.get("/directory/services", open_now="true", at=local.isoformat())
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert dt.datetime.fromisoformat(body["at"]) == WEDNESDAY_1030
+    assert {i["name"] for i in body["items"]} == {
+        "Crisis Stabilization Unit",
+        "Community Food Shelf",
+    }

@@ -192,3 +192,21 @@ def test_another_agencys_directory_is_not_searched(directory, manager, other_age
     outsider = make_user(Role.CASE_MANAGER, agency_=other_agency, username="outsider")
     assert names(outsider) == []
     assert names(outsider, need="shelter") == []
+
+
+def test_a_rebuild_that_fails_half_way_leaves_every_service_searchable(
+    directory, manager, agency, monkeypatch
+):
+    from smartresponse.directory import services
+
+    before = names(manager, limit=50)
+
+    def broken(*args):
+        raise RuntimeError("the database went away")
+
+    # The old rows are deleted, the new ones never written.
+    monkeypatch.setattr(services, "_insert", broken)
+    with pytest.raises(RuntimeError):
+        services.rebuild_search(agency)
+    assert names(manager, limit=50) == before
+    assert names(manager, text="groceries") == ["Community Food Shelf"]

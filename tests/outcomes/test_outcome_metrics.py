@@ -246,3 +246,114 @@ def test_selector_fields_are_the_records_leading_fields():
     from smartresponse.outcomes.selectors import CALL_FIELDS
 
     assert tuple(f.name for f in fields(CallRecord))[: len(CALL_FIELDS)] == CALL_FIELDS
+
+
+# --------------------------------------------------------------------------- transports
+
+
+def test_transports_are_counted_by_destination_and_holds_are_not_transports():
+    from smartresponse.outcomes.metrics import TO_COMMUNITY, TO_ELSEWHERE, TO_HOSPITAL
+
+    records = [
+        rec(1, served=True, encounters=(enc("transport_ed"), enc("transport_shelter"))),
+        rec(2, served=True, encounters=(enc("transport_detox"),)),
+        rec(3, served=True, encounters=(enc("involuntary_hold"),)),
+        rec(4, served=True, encounters=(enc("transport_other"), enc("resolved"))),
+    ]
+    m = compute(records)
+    assert (m.transports_hospital, m.transports_community, m.transports_other) == (1, 2, 1)
+    assert m.transports == 4 and m.community_transport_share == 0.5
+    assert compute([]).community_transport_share is None
+    from smartresponse.encounters.models import (
+        TRANSPORTS_TO_COMMUNITY,
+        TRANSPORTS_TO_HOSPITAL,
+        Disposition,
+    )
+
+    assert {str(d) for d in TRANSPORTS_TO_HOSPITAL} == TO_HOSPITAL
+    assert {str(d) for d in TRANSPORTS_TO_COMMUNITY} == TO_COMMUNITY
+    transports = {d.value for d in Disposition if d.value.startswith("transport_")}
+    assert transports == TO_HOSPITAL | TO_COMMUNITY | TO_ELSEWHERE
+
+
+# --------------------------------------------------------------------------- enrolment
+
+
+def test_enrolment_within_30_days_of_first_contact():
+    from smartresponse.outcomes.metrics import enrolment_within
+
+    d = dt.timedelta(days=1)
+    first_met = {1: T, 2: T, 3: T, 4: T, 5: T + 50 * d, 6: T}
+    cases = {
+        1: [(T + 3 * d, None)],  # enrolled 3 days after: counts
+        2: [(T + 31 * d, None)],  # 31 days after: too late
+        3: [(T - 100 * d, T - 10 * d)],  # an earlier case closed before: not "already"
+        4: [(T - 100 * d, None)],  # already in a case when met: left out
+        # 5: met 10 days before "now", not enrolled yet: pending
+        6: [(T - 5 * d, T + 5 * d), (T + 20 * d, None)],  # open case at contact: already
+    }
+    s = enrolment_within(first_met, cases, now=T + 60 * d)
+    assert (s.enrolled, s.already, s.pending) == (1, 2, 1)
+    assert s.people == 3  # 1, 2, 3
+    assert s.rate == 1 / 3
+    assert enrolment_within({}, {}, now=T).rate is None
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def test_cost_per_call_and_officer_hours_redirected():
+    from smartresponse.outcomes.metrics import UnitCosts, cost_stats
+
+    costs = UnitCosts(
+        team_hour=200.0,
+        officer_hour=90.0,
+        officers_per_call=2,
+        police_minutes={"Welfare Check": 45, "trespass": 30},
+        default_police_minutes=None,
+    )
+    records = [
+        rec(1, served=True, call_type="welfare check"),  # 2 x 45 min
+        rec(2, served=True, call_type="Trespass"),  # 2 x 30 min
+        rec(3, served=True, call_type="Welfare Check", police_sent=True),  # police went too
+        rec(
+            4,
+            served=True,
+            call_type="Welfare Check",
+            encounters=(enc("resolved", police_backup_requested=True),),
+        ),
+        rec(5, served=True, call_type="Syringe pickup"),  # no police time given
+        rec(6, served=False, call_type="Welfare Check"),  # not reached: no cost share, no hours
+    ]
+    s = cost_stats(records, team_hours=100.0, costs=costs)
+    assert s.program_cost == 20000.0
+    assert s.served == 5 and s.cost_per_call == 4000.0
+    assert s.diverted == 3  # calls 1, 2 and 5
+    assert s.officer_hours == 2.5  # (90 + 60) minutes
+    assert s.police_cost == 225.0
+    assert s.unpriced_types == ("Syringe pickup",)
+
+
+def test_costs_not_given_are_not_invented():
+    from smartresponse.outcomes.metrics import UnitCosts, cost_stats
+
+    s = cost_stats([rec(1, served=True, call_type="x")], team_hours=10, costs=UnitCosts(None, None))
+    assert s.program_cost is None and s.cost_per_call is None
+    assert s.officer_hours is None and s.police_cost is None
+    none_served = cost_stats([], team_hours=10, costs=UnitCosts(100.0, 50.0))
+    assert none_served.cost_per_call is None and none_served.officer_hours == 0.0
+    defaulted = cost_stats(
+        [rec(1, served=True, call_type="x")],
+        team_hours=0,
+        costs=UnitCosts(100.0, 50.0, officers_per_call=1, default_police_minutes=30),
+    )
+    assert defaulted.officer_hours == 0.5 and defaulted.cost_per_call == 0.0
+
+
+def test_shift_hours():
+    from smartresponse.outcomes.metrics import shift_hours
+
+    assert shift_hours(dt.time(6), dt.time(22)) == 16
+    assert shift_hours(dt.time(22), dt.time(6)) == 8
+    assert shift_hours(dt.time(7, 30), dt.time(7, 30)) == 24
+    assert shift_hours(None, None) == 24

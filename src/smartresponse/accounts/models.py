@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .roles import ROLE_LABELS, Role
 
@@ -47,7 +48,7 @@ class User(AbstractUser):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[Role(self.role)]
+        return gettext(ROLE_LABELS[Role(self.role)])
 
 
 class ApiToken(models.Model):

@@ -9,6 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a label for the translation catalogue; it is translated where it is shown."""
+    return message
+
+
 class Role(StrEnum):
     DISPATCHER = "dispatcher"
     CLINICIAN = "clinician"
@@ -23,16 +28,16 @@ class Role(StrEnum):
 
 
 ROLE_LABELS: dict[Role, str] = {
-    Role.DISPATCHER: "Call-taker / dispatcher",
-    Role.CLINICIAN: "Clinician",
-    Role.MEDIC: "Medic (EMT / paramedic)",
-    Role.PEER: "Peer specialist",
-    Role.OFFICER: "Co-responder officer",
-    Role.CASE_MANAGER: "Case manager",
-    Role.SUPERVISOR: "Supervisor",
-    Role.DIRECTOR: "Program director",
-    Role.ANALYST: "Analyst",
-    Role.ADMIN: "Administrator",
+    Role.DISPATCHER: gettext_noop("Call-taker / dispatcher"),
+    Role.CLINICIAN: gettext_noop("Clinician"),
+    Role.MEDIC: gettext_noop("Medic (EMT / paramedic)"),
+    Role.PEER: gettext_noop("Peer specialist"),
+    Role.OFFICER: gettext_noop("Co-responder officer"),
+    Role.CASE_MANAGER: gettext_noop("Case manager"),
+    Role.SUPERVISOR: gettext_noop("Supervisor"),
+    Role.DIRECTOR: gettext_noop("Program director"),
+    Role.ANALYST: gettext_noop("Analyst"),
+    Role.ADMIN: gettext_noop("Administrator"),
 }
 
 
@@ -65,6 +70,7 @@ class Cap(StrEnum):
     CASE_VIEW = "case.view"  # caseloads, cases (needs, goals, notes), follow-up tasks
     CASE_WRITE = "case.write"  # enrol, update a case, log outreach attempts
     CASE_SUPERVISE = "case.supervise"  # every case of the agency, overdue page, rules, teams
+    COSTS_MANAGE = "costs.manage"  # the unit costs behind cost per call and police time saved
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -157,6 +163,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.DASHBOARD_VIEW,
             Cap.DASHBOARD_DRILLDOWN,
             Cap.PROTOCOL_VIEW,
+            Cap.COSTS_MANAGE,
         }
     ),
     # Analysts work with aggregates only.

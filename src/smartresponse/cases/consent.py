@@ -37,17 +37,6 @@ class Category(StrEnum):
 
 PART2 = frozenset({Category.SUBSTANCE_USE})
 
-# The needs assessment's domains and the category each belongs to.
-NEED_CATEGORY: dict[str, Category] = {
-    "housing": Category.HOUSING,
-    "mental_health": Category.MENTAL_HEALTH,
-    "substance_use": Category.SUBSTANCE_USE,
-    "medical": Category.MEDICAL,
-    "income": Category.SOCIAL,
-    "legal": Category.SOCIAL,
-    "family": Category.SOCIAL,
-}
-
 
 class Purpose(StrEnum):
     REFERRAL = "referral"  # referral and care coordination with a service provider
@@ -129,10 +118,6 @@ def recipient_key(organization_id: int | None, name: str) -> str:
     if organization_id is not None:
         return f"org:{organization_id}"
     return "name:" + " ".join(name.casefold().split())
-
-
-def state_of(terms: Terms, at: dt.datetime) -> State:
-    return terms.state(at)
 
 
 def _refusal(category: str, near: list[Terms], purpose: str, at: dt.datetime) -> Refusal:

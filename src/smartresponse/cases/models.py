@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import consent as consent_rules
@@ -23,10 +24,10 @@ from . import loop, rules
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = rules.Status.OPEN.value, _("Open")
-    ACTIVE = rules.Status.ACTIVE.value, _("Active")
-    INACTIVE = rules.Status.INACTIVE.value, _("Inactive")
-    CLOSED = rules.Status.CLOSED.value, _("Closed")
+    OPEN = rules.Status.OPEN.value, pgettext_lazy("case status", "Open")
+    ACTIVE = rules.Status.ACTIVE.value, pgettext_lazy("case status", "Active")
+    INACTIVE = rules.Status.INACTIVE.value, pgettext_lazy("case status", "Inactive")
+    CLOSED = rules.Status.CLOSED.value, pgettext_lazy("case status", "Closed")
 
 
 FOLLOWED_STATUSES = sorted(s.value for s in rules.FOLLOWED)
@@ -151,7 +152,7 @@ class NeedDomain(models.TextChoices):
 
 
 # Substance-use treatment information falls under 42 CFR Part 2: disclosed only under a
-# consent that covers it (the consent and referral work will filter on this).
+# consent that names it (consent.py, the "substance use" category).
 PART2_DOMAINS = frozenset({NeedDomain.SUBSTANCE_USE.value})
 
 
@@ -581,18 +582,38 @@ class Disclosure(models.Model):
     def __str__(self) -> str:
         return f"Disclosure {self.pk}"
 
+    def category_labels(self) -> list[str]:
+        """The categories it carried, in words."""
+        labels = dict(ConsentCategory.choices)
+        return [str(labels.get(c, c)) for c in self.categories]
+
+    def shared(self) -> list[tuple[str, str]]:
+        """Each category it carried, in words, with the basis it went on in words."""
+        labels = dict(ConsentCategory.choices)
+        rows = []
+        for category, basis in self.bases.items():
+            kind, _sep, consent_id = basis.partition(":")
+            if kind == consent_rules.Basis.CONSENT:
+                words = gettext("under consent no. %(id)s") % {"id": consent_id}
+            elif kind == consent_rules.Basis.EMERGENCY:
+                words = gettext("emergency disclosure")
+            else:
+                words = basis
+            rows.append((str(labels.get(category, category)), words))
+        return rows
+
 
 # --------------------------------------------------------------------------- referrals
 
 
 class ReferralStatus(models.TextChoices):
-    SENT = loop.Status.SENT.value, _("Sent")
-    ACCEPTED = loop.Status.ACCEPTED.value, _("Accepted")
-    DECLINED = loop.Status.DECLINED.value, _("Declined")
-    IN_PROGRESS = loop.Status.IN_PROGRESS.value, _("In progress")
-    COMPLETED = loop.Status.COMPLETED.value, _("Completed")
-    NO_SHOW = loop.Status.NO_SHOW.value, _("No-show")
-    CANCELLED = loop.Status.CANCELLED.value, _("Cancelled")
+    SENT = loop.Status.SENT.value, pgettext_lazy("referral status", "Sent")
+    ACCEPTED = loop.Status.ACCEPTED.value, pgettext_lazy("referral status", "Accepted")
+    DECLINED = loop.Status.DECLINED.value, pgettext_lazy("referral status", "Declined")
+    IN_PROGRESS = loop.Status.IN_PROGRESS.value, pgettext_lazy("referral status", "In progress")
+    COMPLETED = loop.Status.COMPLETED.value, pgettext_lazy("referral status", "Completed")
+    NO_SHOW = loop.Status.NO_SHOW.value, pgettext_lazy("referral status", "No-show")
+    CANCELLED = loop.Status.CANCELLED.value, pgettext_lazy("referral status", "Cancelled")
 
 
 OPEN_REFERRAL_STATUSES = sorted(s.value for s in loop.OPEN)

@@ -202,20 +202,6 @@ def review_lists(user: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def review_count(user: Any, now: dt.datetime | None = None) -> int:
-    if not can(user, Cap.CASE_SUPERVISE):
-        return 0
-    now = now or timezone.now()
-    return (
-        Disclosure.objects.filter(
-            agency_id=user.agency_id, emergency=True, reviewed_at=None
-        ).count()
-        + Referral.objects.filter(
-            agency_id=user.agency_id, status=ReferralStatus.SENT, answer_due_at__lt=now
-        ).count()
-    )
-
-
 def disclosure_get(user: Any, pk: int) -> Disclosure:
     require(user, Cap.CASE_SUPERVISE)
     d = Disclosure.objects.filter(agency_id=user.agency_id, pk=pk).first()

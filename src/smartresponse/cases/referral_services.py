@@ -16,12 +16,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from smartresponse.accounts.policy import can, require
+from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.core.errors import field_errors
-from smartresponse.directory.models import Organization, Service
+from smartresponse.directory.models import Organization, Service, ServiceStatus
 from smartresponse.encounters.models import Encounter
 from smartresponse.people.models import Person, PersonRecord
 
@@ -57,6 +58,17 @@ def _same_agency(user: Any, obj: Any) -> None:
 
 def category_label(category: str) -> str:
     return str(dict(ConsentCategory.choices).get(category, category))
+
+
+def service_status_label(status: str) -> str:
+    """A directory service's status in words, as a refused referral names it."""
+    labels = {
+        ServiceStatus.ACTIVE.value: pgettext("service status", "active"),
+        ServiceStatus.INACTIVE.value: pgettext("service status", "inactive"),
+        ServiceStatus.DEFUNCT.value: pgettext("service status", "defunct"),
+        ServiceStatus.TEMPORARILY_CLOSED.value: pgettext("service status", "temporarily closed"),
+    }
+    return labels.get(status, status)
 
 
 # --------------------------------------------------------------------------- consent
@@ -226,8 +238,13 @@ def decide(
     purpose: str = rules.Purpose.REFERRAL,
     justification: str = "",
     at: dt.datetime | None = None,
+    lock: bool = False,
 ) -> rules.Decision:
-    consents = [c.terms() for c in Consent.objects.filter(person=person)]
+    """What may go to the recipient now. With `lock` (inside a transaction) the person's
+    consents stay as read until it ends: a revocation waits for the disclosure, or the
+    disclosure sees the revocation."""
+    found = Consent.objects.filter(person=person).order_by("pk")
+    consents = [c.terms() for c in (found.select_for_update() if lock else found)]
     return rules.disclosable(
         categories,
         consents,
@@ -298,6 +315,9 @@ def disclosure_review(*, user: Any, disclosure: Disclosure, note: str = "") -> D
         errors["disclosure"] = [_("Only emergency disclosures are reviewed.")]
     elif disclosure.reviewed_at is not None:
         errors["disclosure"] = [_("Already reviewed.")]
+    elif disclosure.by_id == user.pk:
+        # The review is a second pair of eyes on a disclosure made without consent.
+        errors["disclosure"] = [_("Another supervisor must review a disclosure you made.")]
     if len(note) > 500:
         errors["review_note"] = [_("At most 500 characters.")]
     if errors:
@@ -350,7 +370,8 @@ def referral_create(
         raise Http404("No such person.")
     if not service.listed:
         errors["service"] = [
-            _("This service is not taking referrals (%(s)s).") % {"s": service.status}
+            _("This service is not taking referrals (%(s)s).")
+            % {"s": service_status_label(service.status)}
         ]
     categories = sorted(set(categories))
     if not categories:
@@ -369,15 +390,20 @@ def referral_create(
         raise field_errors(errors)
     org, recipient_name, key = recipient_of(service)
     now = timezone.now()
-    decision = decide(
-        person=person, recipient_key=key, categories=categories, justification=justification, at=now
-    )
-    if decision.refused:
-        raise field_errors(
-            {"categories": [refusal_message(r, recipient_name) for r in decision.refused]}
-        )
-    consent_ids = decision.consent_ids
     with transaction.atomic():
+        decision = decide(
+            person=person,
+            recipient_key=key,
+            categories=categories,
+            justification=justification,
+            at=now,
+            lock=True,
+        )
+        if decision.refused:
+            raise field_errors(
+                {"categories": [refusal_message(r, recipient_name) for r in decision.refused]}
+            )
+        consent_ids = decision.consent_ids
         referral = Referral.objects.create(
             agency_id=user.agency_id,
             person=person,
@@ -423,6 +449,13 @@ def referral_create(
     return referral
 
 
+def _move_refused(referral: Referral, status: str) -> str:
+    return _("A referral that is %(now)s cannot become %(new)s.") % {
+        "now": referral.get_status_display(),
+        "new": dict(ReferralStatus.choices)[status],
+    }
+
+
 def referral_set_status(
     *, user: Any, referral: Referral, status: str, answered_by: str = "", note: str = ""
 ) -> Referral:
@@ -437,13 +470,7 @@ def referral_set_status(
     if status not in ReferralStatus.values:
         errors["status"] = [_("Choose a status.")]
     elif not loop.may_move(referral.status, status):
-        errors["status"] = [
-            _("A referral that is %(now)s cannot become %(new)s.")
-            % {
-                "now": referral.get_status_display(),
-                "new": dict(ReferralStatus.choices)[status],
-            }
-        ]
+        errors["status"] = [_move_refused(referral, status)]
     answered_by = answered_by.strip()
     if len(answered_by) > 200:
         errors["answered_by"] = [_("At most 200 characters.")]
@@ -453,6 +480,14 @@ def referral_set_status(
         raise field_errors(errors)
     now = timezone.now()
     with transaction.atomic():
+        # Two people recording an answer at once: the second waits here for the first, then
+        # goes on from the step the first recorded (the caller's copy may be older).
+        current = Referral.objects.select_for_update().get(pk=referral.pk)
+        referral.status = current.status
+        referral.status_changed_at = current.status_changed_at
+        referral.expected_by = current.expected_by
+        if not loop.may_move(referral.status, status):
+            raise field_errors({"status": [_move_refused(referral, status)]})
         old = referral.status
         referral.status = status
         referral.status_changed_at = now
@@ -507,7 +542,3 @@ def referral_export(*, user: Any, referral: Referral, channel: str) -> dict[str,
             referral=referral,
         )
     return bundle
-
-
-def may_refer(user: Any) -> bool:
-    return can(user, Cap.CASE_WRITE)

@@ -13,6 +13,7 @@ encounter (the end of the contact), not when the paperwork is saved.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 
@@ -38,27 +39,41 @@ MAX_DUE_HOURS = 24 * 30
 
 
 def transition_errors(
-    current: str, new: str, *, reason: str, note: str, reasons: set[str]
+    current: str,
+    new: str,
+    *,
+    reason: str,
+    note: str,
+    reasons: set[str],
+    labels: Mapping[str, str] | None = None,
+    _: Callable[[str], str] = lambda s: s,
 ) -> dict[str, list[str]]:
     """Why a case may not move from `current` to `new`, by field; empty when it may.
 
-    Closing needs one of `reasons`; the reason "other" needs a note saying what it was."""
+    Closing needs one of `reasons`; the reason "other" needs a note saying what it was. The
+    messages go through `_` (the caller's translation) and name statuses by `labels`."""
     errors: dict[str, list[str]] = {}
     try:
         target = Status(new)
     except ValueError:
-        return {"status": ["Choose a status."]}
+        return {"status": [_("Choose a status.")]}
     if target == Status(current):
-        return {"status": ["The case already has this status."]}
+        return {"status": [_("The case already has this status.")]}
     if target not in TRANSITIONS[Status(current)]:
         if Status(current) == Status.CLOSED:
-            return {"status": ["A closed case stays closed: enrol the person again instead."]}
-        return {"status": [f"A case cannot go from {current} to {new}."]}
+            return {"status": [_("A closed case stays closed: enrol the person again instead.")]}
+        names = labels or {}
+        return {
+            "status": [
+                _("A case cannot go from %(before)s to %(after)s.")
+                % {"before": names.get(current, current), "after": names.get(new, new)}
+            ]
+        }
     if target == Status.CLOSED:
         if reason not in reasons:
-            errors["close_reason"] = ["Say why the case is closed."]
+            errors["close_reason"] = [_("Say why the case is closed.")]
         elif reason == "other" and not note.strip():
-            errors["close_note"] = ["Describe the reason for closing."]
+            errors["close_note"] = [_("Describe the reason for closing.")]
     return errors
 
 

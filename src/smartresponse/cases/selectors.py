@@ -520,6 +520,17 @@ def case_detail(user: Any, case: Case, *, now: dt.datetime | None = None) -> dic
     }
 
 
+def encounter_person_ids(encounter: Any) -> list[int]:
+    """The persons identified on an encounter (its records linked to a person), by id."""
+    return sorted(
+        set(
+            PersonRecord.objects.filter(encounter=encounter, person__isnull=False).values_list(
+                "person_id", flat=True
+            )
+        )
+    )
+
+
 def enrol_choices(user: Any, *, encounter_id: int | None, person_id: int | None) -> dict[str, Any]:
     """The persons a form may enrol: those identified on an encounter of the agency, or
     one person of the agency; with whether each already has a followed case."""
@@ -537,13 +548,7 @@ def enrol_choices(user: Any, *, encounter_id: int | None, person_id: int | None)
         )
         if encounter is None:
             raise Http404("No such encounter.")
-        pids = sorted(
-            set(
-                PersonRecord.objects.filter(encounter=encounter, person__isnull=False).values_list(
-                    "person_id", flat=True
-                )
-            )
-        )
+        pids = encounter_person_ids(encounter)
     elif person_id is not None:
         pids = list(
             Person.objects.for_agency(user.agency_id)

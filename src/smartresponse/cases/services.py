@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -45,7 +44,7 @@ from .models import (
     TaskStatus,
     Trigger,
 )
-from .selectors import case_visible, managers_for, task_person_id, task_visible
+from .selectors import agency_tz, case_visible, managers_for, task_person_id, task_visible
 
 MAX_NOTE = 4000
 MAX_ATTEMPT_BACKDATE = dt.timedelta(days=7)
@@ -63,11 +62,6 @@ def _writable_case(user: Any, case: Case) -> None:
     _same_agency(user, case)
     if not case_visible(user, case):
         raise Http404("No such case.")
-
-
-def _local_tz(user: Any) -> dt.tzinfo:
-    agency = getattr(user, "agency", None)
-    return ZoneInfo(agency.timezone) if agency is not None else dt.UTC
 
 
 # --------------------------------------------------------------------------- enrolment
@@ -173,6 +167,8 @@ def case_set_status(
         reason=close_reason,
         note=close_note,
         reasons=set(CloseReason.values),
+        labels={s.value: str(s.label).lower() for s in CaseStatus},
+        _=_,
     )
     if errors:
         raise field_errors(errors)
@@ -297,7 +293,7 @@ def goal_add(
         errors["description"] = [_("At most 300 characters.")]
     if target_date is None:
         errors["target_date"] = [_("Give a target date.")]
-    elif target_date < case.opened_at.astimezone(_local_tz(user)).date():
+    elif target_date < case.opened_at.astimezone(agency_tz(user)).date():
         errors["target_date"] = [_("The target date is before the case was opened.")]
     if domain and domain not in NeedDomain.values:
         errors["domain"] = [_("Unknown need.")]
@@ -551,7 +547,9 @@ def attempt_log(
         errors["method"] = [_("Choose phone, in person or text.")]
     if reached is None:
         errors["reached"] = [_("Say whether you reached the person.")]
-    if at > now + CLOCK_SKEW:
+    if timezone.is_naive(at):
+        errors["at"] = [_("The time needs a time zone offset.")]
+    elif at > now + CLOCK_SKEW:
         errors["at"] = [_("The time is in the future.")]
     elif at < now - MAX_ATTEMPT_BACKDATE:
         errors["at"] = [_("An attempt more than 7 days ago cannot be logged.")]
@@ -631,7 +629,7 @@ def _complete_for(
     if task is not None and task.status == TaskStatus.OPEN:
         ids.add(task.pk)
     if person_id is not None:
-        end = rules.day_end(now, _local_tz(user))
+        end = rules.day_end(now, agency_tz(user))
         ids |= set(
             FollowUpTask.objects.for_agency(user.agency_id)
             .open()
@@ -722,20 +720,24 @@ def team_save(
         errors["members"] = [_("Members must be case managers or supervisors of your agency.")]
     if errors:
         raise field_errors(errors)
-    with transaction.atomic():
-        created = team is None
-        if team is None:
-            team = CaseTeam.objects.create(agency_id=user.agency_id, name=name)
-        else:
-            team.name = name
-            team.save(update_fields=["name"])
-        team.members.set(members)
-        audit_record(
-            user=user,
-            action="case.team_create" if created else "case.team_update",
-            obj=team,
-            detail={"members": sorted(m.pk for m in members)},
-        )
+    created = team is None
+    try:
+        with transaction.atomic():
+            if team is None:
+                team = CaseTeam.objects.create(agency_id=user.agency_id, name=name)
+            else:
+                team.name = name
+                team.save(update_fields=["name"])
+            team.members.set(members)
+            audit_record(
+                user=user,
+                action="case.team_create" if created else "case.team_update",
+                obj=team,
+                detail={"members": sorted(m.pk for m in members)},
+            )
+    except IntegrityError:
+        # Another supervisor saved a team of this name between the check and the save.
+        raise field_errors({"name": [_("Another team has this name.")]}) from None
     return team
 
 

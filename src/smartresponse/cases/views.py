@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +21,10 @@ from django.views.decorators.http import require_POST
 from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
-from smartresponse.calls.views import agency_page
+from smartresponse.calls.views import agency_page, safe_next
 from smartresponse.encounters.models import Disposition
 
+from . import consent as consent_rules
 from . import referral_selectors, referral_services, rules, selectors, services
 from .models import (
     CancelReason,
@@ -62,6 +63,13 @@ def _team(request: HttpRequest, value: Any) -> CaseTeam | None:
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """The errors of a write made from a button, as messages on the page it returns to."""
+    for msgs in _errors(exc).values():
+        for m in msgs:
+            messages.error(request, m)
 
 
 def _date(value: str) -> dt.date | None:
@@ -152,6 +160,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
             person = Person.objects.get(pk=chosen["id"])
             manager = services.user_of_agency(user, values["manager"]) if supervise else user
+            if manager is None:
+                # Not the supervisor by default: a case lands on the caseload that was chosen.
+                raise ValidationError({"manager": [_("Choose a case manager.")]})
             case = services.case_enrol(
                 user=user,
                 person=person,
@@ -477,9 +488,7 @@ def task_take(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.task_assign(user=request.user, task=task, assignee=request.user)
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
     else:
         messages.success(request, _("The follow-up is yours."))
     return redirect("caseload")
@@ -496,9 +505,7 @@ def task_give(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValidationError({"assigned_to": [_("Choose a case manager.")]})
         services.task_assign(user=request.user, task=task, assignee=assignee)
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
     else:
         messages.success(
             request, _("Follow-up given to %(who)s.") % {"who": assignee.get_username()}
@@ -513,9 +520,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.task_cancel(user=request.user, task=task, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
     else:
         messages.success(request, _("Follow-up cancelled."))
     if task.case_id:
@@ -672,12 +677,8 @@ def consent_new(request: HttpRequest, person_pk: int) -> HttpResponse:
             errors = _errors(exc)
         else:
             messages.success(request, _("Consent no. %(id)s recorded.") % {"id": consent.pk})
-            nxt = request.POST.get("next", "")
-            if nxt.startswith("/") and not nxt.startswith("//"):
-                return redirect(nxt)
-            if back_case:
-                return redirect(reverse("case-detail", args=[back_case]) + "#consents")
-            return redirect("caseload")
+            back = reverse("case-detail", args=[back_case]) + "#consents" if back_case else ""
+            return redirect(safe_next(request, back or reverse("caseload")))
     return render(
         request,
         "cases/consent_new.html",
@@ -705,9 +706,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user, consent=consent, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
     else:
         messages.success(request, _("Consent no. %(id)s revoked.") % {"id": consent.pk})
     back = _int(request.POST.get("case"))
@@ -771,7 +770,9 @@ def _refer(
                 _("Referral sent to %(who)s; an answer is due by %(due)s.")
                 % {
                     "who": referral.recipient_name,
-                    "due": timezone.localtime(referral.answer_due_at).strftime("%a %d %b %H:%M"),
+                    "due": formats.date_format(
+                        timezone.localtime(referral.answer_due_at), "D j M H:i"
+                    ),
                 },
             )
             return redirect("referral-detail", pk=referral.pk)
@@ -779,11 +780,16 @@ def _refer(
     covered: dict[str, str] = {}
     if service is not None:
         recipient, key = referral_services.recipient_of(service)[1:]
-        now = timezone.now()
-        for c in consents:
-            if c.recipient_key == key and c.state(now) == "active":
-                for cat in c.categories:
-                    covered.setdefault(cat, str(c.pk))
+        # The same decision the sending makes (recipient, purpose, dates), so the page never
+        # calls covered what would be refused.
+        decision = consent_rules.disclosable(
+            ConsentCategory.values,
+            [c.terms() for c in consents],
+            key,
+            ConsentPurpose.REFERRAL,
+            timezone.now(),
+        )
+        covered = {cat: str(cid) for cat, (_basis, cid) in decision.allowed.items()}
     return render(
         request,
         "cases/refer.html",
@@ -816,19 +822,12 @@ def case_refer(request: HttpRequest, pk: int) -> HttpResponse:
 def encounter_refer(request: HttpRequest, pk: int) -> HttpResponse:
     """Refer a person met on an encounter (one identified person at a time)."""
     from smartresponse.encounters.models import Encounter
-    from smartresponse.people.models import PersonRecord
 
     user = request.user
     encounter = Encounter.objects.for_agency(user.agency_id).filter(pk=pk).first()  # type: ignore[union-attr]
     if encounter is None:
         raise Http404("No such encounter.")
-    pids = sorted(
-        set(
-            PersonRecord.objects.filter(encounter=encounter, person__isnull=False).values_list(
-                "person_id", flat=True
-            )
-        )
-    )
+    pids = selectors.encounter_person_ids(encounter)
     chosen = _int(request.GET.get("person") or request.POST.get("person"))
     if chosen is None and len(pids) == 1:
         chosen = pids[0]
@@ -840,6 +839,14 @@ def encounter_refer(request: HttpRequest, pk: int) -> HttpResponse:
             {"encounter": encounter, "persons": [{"id": p, "name": names[p]} for p in pids]},
         )
     person = _person_of(request, chosen)
+    if request.method != "POST":
+        # The page shows the person's consents: a view of their record.
+        audit_record(
+            user=user,
+            action="person.view",
+            obj=person,
+            detail={"view": "refer", "encounter": encounter.pk},
+        )
     case = selectors.followed_cases([person.pk]).get(person.pk)
     if case is not None and not selectors.case_visible(user, case):
         case = None
@@ -888,8 +895,12 @@ def referral_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agency_page(Cap.CASE_WRITE)
+@require_POST
 def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download the referral as a FHIR R4 Bundle (a disclosure: gated by consent, logged)."""
+    """Download the referral as a FHIR R4 Bundle (a disclosure: gated by consent, logged).
+
+    A POST with its CSRF token: each download is entered in the accounting of disclosures, so
+    another site must not be able to add entries through a link or an image."""
     import json
 
     referral = referral_selectors.referral_get(request.user, pk, audit=False)
@@ -898,9 +909,7 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user, referral=referral, channel=DisclosureChannel.FHIR_PAGE
         )
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
         return redirect("referral-detail", pk=pk)
     response = HttpResponse(json.dumps(bundle, indent=2), content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="referral-{referral.pk}.fhir.json"'
@@ -922,9 +931,7 @@ def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user, disclosure=disclosure, note=request.POST.get("note", "")
         )
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
-            for m in msgs:
-                messages.error(request, m)
+        _flash_errors(request, exc)
     else:
         messages.success(request, _("Emergency disclosure marked as reviewed."))
     return redirect("cases-review")

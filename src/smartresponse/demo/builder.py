@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -963,6 +964,27 @@ def _backdate(qs: Any, fields: list[str], tr: Callable[[Any], Any]) -> None:
         cursor.executemany(sql, changed)
 
 
+def add_demo_costs(agency: Agency) -> None:
+    """Unit costs of the order of Denver STAR's pilot (about $200 a van-hour: $208,141 for six
+    months of one weekday van) and a loaded officer-hour; demo figures, to be replaced by the
+    program's own."""
+    from smartresponse.outcomes.models import CostSettings
+
+    CostSettings.objects.create(
+        agency=agency,
+        team_hour_cost=Decimal("195.00"),
+        officer_hour_cost=Decimal("85.00"),
+        officers_per_call=Decimal("2.0"),
+        default_police_minutes=40,
+        police_minutes={
+            "Welfare Check": 45,
+            "Mental Health Issue": 70,
+            "Trespass": 35,
+            "Intoxication": 50,
+        },
+    )
+
+
 def build(
     *,
     weeks: int = 6,
@@ -989,6 +1011,7 @@ def build(
         builder.top_up_open_calls()
         builder.backdate()
         builder.counts.update(add_demo_cases(builder.agency, now, seed))
+        add_demo_costs(builder.agency)
     agency = builder.agency
     open_calls = Call.objects.filter(agency=agency).open().count()
     return DemoResult(

@@ -399,7 +399,12 @@ def search_services(user: Any, query: SearchQuery) -> SearchPage:
     point is given, by name otherwise."""
     require(user, Cap.DIRECTORY_VIEW)
     agency_id = user.agency_id
-    at = timezone.localtime(query.at or timezone.now(), agency_zone(user.agency))
+    zone = agency_zone(user.agency)
+    at = query.at or timezone.now()
+    if timezone.is_naive(at):
+        # A time without an offset is the agency's local time ("open at 10:30").
+        at = timezone.make_aware(at, zone)
+    at = timezone.localtime(at, zone)
     page = SearchPage(query=query, at=at)
     filters = _Filters(agency_id, query, at).build()
     if filters.unknown_need:

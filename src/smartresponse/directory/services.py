@@ -454,7 +454,8 @@ def rebuild_search(
     agency: Agency, service_pks: Iterable[int] | None = None, *, progress: Progress | None = None
 ) -> int:
     """Recompute the search rows (words, terms, languages, opening hours, coordinates) of some
-    services of the agency, or of all of them."""
+    services of the agency, or of all of them. In one transaction: a rebuild that fails half
+    way leaves the rows as they were, not services missing from search."""
     if service_pks is None:
         pks = list(Service.objects.filter(agency=agency).values_list("pk", flat=True))
     else:
@@ -465,12 +466,13 @@ def rebuild_search(
             "hsds_id", "name", "code", "parent_hsds_id"
         )
     }
-    for start in range(0, len(pks), BATCH):
-        chunk = pks[start : start + BATCH]
-        _rebuild_chunk(agency, chunk, terms)
-        if progress is not None:
-            progress("search index", min(start + BATCH, len(pks)), len(pks))
-    _recount(agency)
+    with transaction.atomic():
+        for start in range(0, len(pks), BATCH):
+            chunk = pks[start : start + BATCH]
+            _rebuild_chunk(agency, chunk, terms)
+            if progress is not None:
+                progress("search index", min(start + BATCH, len(pks)), len(pks))
+        _recount(agency)
     return len(pks)
 
 
@@ -681,7 +683,9 @@ def _check_capacity(
             _("More than the maximum (%(maximum)s).") % {"maximum": _plain(maximum)}
         ]
     as_of = data.as_of or now
-    if as_of > now + CLOCK_SKEW:
+    if timezone.is_naive(as_of):
+        errors["as_of"] = [_("The time needs a time zone offset.")]
+    elif as_of > now + CLOCK_SKEW:
         errors["as_of"] = [_("Is in the future.")]
     elif stored_at is not None and as_of < stored_at:
         errors["as_of"] = [

@@ -44,12 +44,17 @@ def interval_label(key: str) -> str:
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its key (for drill-down links), the label shown and the value."""
+    """One bar: its key (for drill-down links), the label shown and the value.
+
+    A suppressed count has no value (None) and its published text ("<11" or "*"): the chart
+    keeps its row, draws no bar and prints the text, so the figure cannot be read off the bar's
+    length, the axis or the chart's accessible labels."""
 
     key: str
     label: str
-    value: float
+    value: float | None
     color: str = ACCENT
+    text: str = ""  # the label at the end of the bar; the value itself when empty
 
 
 @lru_cache(maxsize=256)
@@ -74,21 +79,38 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def bar_chart(bars: Sequence[Bar], *, x_title: str, unit: str = "") -> dict[str, Any]:
-    """A horizontal bar chart, bars in the given order, each labelled with its value."""
+    """A horizontal bar chart, bars in the given order, each labelled with its value (or its
+    published text). Bars without a value are left out of the bar layer and of the x scale."""
+    fmt = "{:,.1f}" if unit else "{:,.0f}"
     rows = [
-        {"key": b.key, "label": b.label, "value": b.value, "color": b.color, "order": i}
+        {
+            "key": b.key,
+            "label": b.label,
+            "value": b.value,
+            "at": b.value or 0,
+            "text": b.text or ("" if b.value is None else fmt.format(b.value)),
+            "color": b.color,
+            "order": i,
+        }
         for i, b in enumerate(bars)
     ]
     order = [b.label for b in bars]
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-        x=alt.X("value:Q", title=x_title, axis=alt.Axis(tickMinStep=1)),
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    bars_mark = (
+        alt.Chart(alt.Data(values=[r for r in rows if r["value"] is not None]))
+        .mark_bar(cornerRadiusEnd=2)
+        .encode(
+            y=y,
+            x=alt.X("value:Q", title=x_title, axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("color:N", scale=None, legend=None),
+        )
     )
-    bars_mark = base.mark_bar(cornerRadiusEnd=2).encode(
-        color=alt.Color("color:N", scale=None, legend=None)
-    )
-    text = base.mark_text(align="left", dx=4, fontSize=12).encode(
-        text=alt.Text("value:Q", format=",.0f" if not unit else ",.1f")
+    # The text layer carries no value of its own (only its position and the printed text) and
+    # stays out of the accessibility tree: the bars and the chart's label say it already.
+    text = (
+        alt.Chart(alt.Data(values=[{k: r[k] for k in ("label", "at", "text")} for r in rows]))
+        .mark_text(align="left", dx=4, fontSize=12, aria=False)
+        .encode(y=y, x=alt.X("at:Q", title=x_title), text=alt.Text("text:N"))
     )
     height = max(40, 26 * len(rows))
     chart = alt.layer(bars_mark, text).properties(width=WIDTH, height=height)

@@ -12,15 +12,44 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Min
+from django.utils import timezone
+
 from smartresponse.accounts.models import Agency
 from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.calls.models import Call
-from smartresponse.dispatch.models import Assignment
+from smartresponse.cases.models import Case, FollowUpTask, Referral, TaskKind
+from smartresponse.dispatch.models import Assignment, Unit
 from smartresponse.encounters.models import Disposition, Encounter
+from smartresponse.people.models import PersonRecord
+from smartresponse.people.selectors import person_contact_calls
 from smartresponse.triage.services import protocol_for
 
-from .metrics import CallRecord, EncounterFacts, Metrics, compute
+from .metrics import (
+    BeforeAfter,
+    CallRecord,
+    CostStats,
+    EncounterFacts,
+    EnrolmentFact,
+    EnrolmentStats,
+    FollowUpFact,
+    FollowUpStats,
+    Metrics,
+    ReferralFact,
+    ReferralStats,
+    compute,
+    contacts_before_after,
+    cost_stats,
+    enrolment_within,
+    followup_within,
+    referral_completion,
+    shift_hours,
+)
+from .models import CostSettings
+
+# Units whose crew includes a police officer: a call they went to was not diverted from police.
+POLICE_UNIT_KINDS = frozenset({"LE", "CO"})
 
 CALL_FIELDS = (
     "id",
@@ -76,12 +105,15 @@ def call_records(agency: Agency, period: Period) -> list[CallRecord]:
 
     units: dict[int, int] = defaultdict(int)
     program_sent: set[int] = set()
+    police_sent: set[int] = set()
     for call_id, kind in Assignment.objects.filter(
         call__agency_id=agency.pk, call__received_at__gte=lo, call__received_at__lt=hi
     ).values_list("call_id", "unit__kind"):
         units[call_id] += 1
         if kind in program:
             program_sent.add(call_id)
+        if kind in POLICE_UNIT_KINDS:
+            police_sent.add(call_id)
 
     encounters: dict[int, list[EncounterFacts]] = defaultdict(list)
     for call_id, disposition, backup, force in (
@@ -103,13 +135,42 @@ def call_records(agency: Agency, period: Period) -> list[CallRecord]:
     # CALL_FIELDS are CallRecord's first fields, in order: rows go in positionally.
     return [
         CallRecord(
-            *row,
+            *row[:-1],
             program_unit_sent=row[0] in program_sent,
             units_sent=units.get(row[0], 0),
             encounters=tuple(encounters.get(row[0], ())),
+            call_type=row[-1],
+            police_sent=row[0] in police_sent,
         )
-        for row in calls.order_by().values_list(*CALL_FIELDS).iterator(chunk_size=5000)
+        for row in calls.order_by().values_list(*CALL_FIELDS, "call_type").iterator(chunk_size=5000)
     ]
+
+
+def team_hours(agency: Agency, period: Period) -> float:
+    """Program team-hours on duty in the period: each program unit's daily shift (round the
+    clock when it has none) times the days of the period. An estimate from the units as they
+    are now, until rosters record who was on duty when."""
+    program = protocol_for(agency).program_tiers
+    daily = sum(
+        shift_hours(start, end)
+        for start, end in Unit.objects.filter(agency_id=agency.pk, kind__in=program).values_list(
+            "shift_start", "shift_end"
+        )
+    )
+    return daily * period.days
+
+
+def program_figures(user: Any, period: Period) -> tuple[Metrics, CostStats]:
+    """The dashboard's metrics and, from the same records, cost per call and officer hours
+    redirected under the agency's unit costs."""
+    require(user, Cap.DASHBOARD_VIEW)
+    agency: Agency = user.agency
+    records = call_records(agency, period)
+    costs = CostSettings.for_agency(agency.pk).unit_costs()
+    return (
+        compute(records, period=(period.start, period.end), tz=agency.timezone),
+        cost_stats(records, team_hours=team_hours(agency, period), costs=costs),
+    )
 
 
 def program_metrics(user: Any, period: Period) -> Metrics:
@@ -118,3 +179,108 @@ def program_metrics(user: Any, period: Period) -> Metrics:
     agency: Agency = user.agency
     records = call_records(agency, period)
     return compute(records, period=(period.start, period.end), tz=agency.timezone)
+
+
+# --------------------------------------------------------------------------- follow-up and cases
+
+
+def followup_facts(agency: Agency, period: Period) -> list[FollowUpFact]:
+    """The first-contact follow-up of every person met on an encounter that ended in the
+    period, with its earliest outreach attempt: one query."""
+    lo, hi = period.bounds(agency.timezone)
+    rows = (
+        FollowUpTask.objects.filter(
+            agency_id=agency.pk,
+            kind=TaskKind.FIRST_CONTACT,
+            encounter__cleared_at__gte=lo,
+            encounter__cleared_at__lt=hi,
+        )
+        .order_by()
+        .annotate(first_attempt=Min("attempts__at"))
+        .values_list(
+            "encounter__cleared_at", "status", "completed_at", "cancel_reason", "first_attempt"
+        )
+    )
+    return [FollowUpFact(*row) for row in rows]
+
+
+def referral_facts(agency: Agency, period: Period) -> list[ReferralFact]:
+    """Every referral sent in the period, with its service and where its loop is now."""
+    lo, hi = period.bounds(agency.timezone)
+    rows = (
+        Referral.objects.filter(agency_id=agency.pk, sent_at__gte=lo, sent_at__lt=hi)
+        .order_by()
+        .values_list("service_id", "service__name", "status")
+    )
+    return [ReferralFact(*row) for row in rows]
+
+
+def before_after_facts(agency: Agency, period: Period) -> list[EnrolmentFact]:
+    """People enrolled in the period (their first enrolment in it) and all their crisis
+    contacts, through every record linked to them: two queries."""
+    lo, hi = period.bounds(agency.timezone)
+    first: dict[int, dt.datetime] = {}
+    for person_id, opened_at in (
+        Case.objects.filter(agency_id=agency.pk, opened_at__gte=lo, opened_at__lt=hi)
+        .order_by("opened_at", "pk")
+        .values_list("person_id", "opened_at")
+    ):
+        first.setdefault(person_id, opened_at)
+    contacts = person_contact_calls(list(first))
+    return [
+        EnrolmentFact(pid, at, tuple(sorted(contacts.get(pid, {}).values())))
+        for pid, at in first.items()
+    ]
+
+
+def met_and_enrolled(
+    agency: Agency, period: Period
+) -> tuple[dict[int, dt.datetime], dict[int, list[tuple[dt.datetime, dt.datetime | None]]]]:
+    """People met on encounters that ended in the period (person id -> first arrival) and
+    every case of theirs (opened, closed): two queries."""
+    lo, hi = period.bounds(agency.timezone)
+    first_met: dict[int, dt.datetime] = {}
+    for pid, at in (
+        PersonRecord.objects.filter(
+            agency_id=agency.pk,
+            person__isnull=False,
+            encounter__cleared_at__gte=lo,
+            encounter__cleared_at__lt=hi,
+        )
+        .order_by()
+        .values_list("person_id", "encounter__arrived_at")
+    ):
+        if pid not in first_met or at < first_met[pid]:
+            first_met[pid] = at
+    cases: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    for pid, opened, closed in Case.objects.filter(
+        agency_id=agency.pk, person_id__in=list(first_met)
+    ).values_list("person_id", "opened_at", "closed_at"):
+        cases[pid].append((opened, closed))
+    return first_met, dict(cases)
+
+
+@dataclass(frozen=True)
+class CaseOutcomes:
+    followup: FollowUpStats
+    enrolment: EnrolmentStats
+    referrals: list[ReferralStats]
+    referral_total: ReferralStats
+    before_after: BeforeAfter
+    now: dt.datetime
+
+
+def case_outcomes(user: Any, period: Period, *, now: dt.datetime | None = None) -> CaseOutcomes:
+    """Follow-up, referral and enrolment figures for the user's own agency (aggregates)."""
+    require(user, Cap.DASHBOARD_VIEW)
+    agency: Agency = user.agency
+    now = now or timezone.now()
+    rows, total = referral_completion(referral_facts(agency, period))
+    return CaseOutcomes(
+        followup=followup_within(followup_facts(agency, period), now=now),
+        enrolment=enrolment_within(*met_and_enrolled(agency, period), now=now),
+        referrals=rows,
+        referral_total=total,
+        before_after=contacts_before_after(before_after_facts(agency, period), now=now),
+        now=now,
+    )

@@ -1,13 +1,14 @@
 """The program dashboard: what programs report to their funders, for a range of dates.
 
 Supervisors and directors may follow a number to the calls behind it; analysts see aggregates
-only. Definitions of every figure are in docs/metrics.md.
+only, with small counts suppressed (disclosure.py). Definitions of every figure are in
+docs/metrics.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -26,8 +27,10 @@ from smartresponse.calls.models import Source, UnservedReason
 from smartresponse.encounters.models import Disposition
 
 from . import charts
-from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, UNTRIAGED, Metrics, ratio
-from .selectors import Period, default_period, local_today, program_metrics
+from .disclosure import program_values, publish, suppressed_for
+from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, UNTRIAGED, CostStats, Metrics
+from .selectors import Period, default_period, local_today, program_figures
+from .suppression import Suppressed
 
 MAX_DAYS = 3 * 366
 QUICK_RANGES = (7, 28, 90, 365)
@@ -76,6 +79,10 @@ CHOICE_LABELS = (
     gettext_noop("Refused services"),
     gettext_noop("Unable to locate"),
 )
+SUPPRESSION_NOTE = gettext_lazy(
+    "Counts from 1 to 10 are shown as <11, and some others as * so that they cannot be worked "
+    "out by subtraction."
+)
 REASON_NAMES: dict[str, Any] = {
     **{r.value: r.label for r in UnservedReason},
     NO_REASON: gettext_lazy("No reason recorded"),
@@ -86,7 +93,7 @@ REASON_NAMES: dict[str, Any] = {
 @dataclass
 class Row:
     label: str
-    value: int | float | None
+    value: str  # as published: "1,234", "<11", "*" or "0"
     share: float | None = None
     url: str = ""
 
@@ -185,23 +192,46 @@ class Links:
         return f"{self.base}?{urlencode({**self.period, **params})}"
 
 
+def ordered(s: Suppressed, keys: Iterable[str]) -> list[str]:
+    """Keys in the order given (largest count first), hidden ones last in a fixed order:
+    placing a hidden count by its size would tell which shown counts it lies between."""
+    keys = list(keys)
+    return [k for k in keys if not s.hidden(k)] + sorted(k for k in keys if s.hidden(k))
+
+
+def _positive(s: Suppressed, key: str) -> bool:
+    """Whether the page may flag the count as above zero: "<11" is, a "*" says nothing."""
+    return key in s.primary or (not s.hidden(key) and s.values[key] > 0)
+
+
+def _bar(s: Suppressed, key: str, label: str, color: str = charts.ACCENT) -> charts.Bar:
+    """A chart bar for a published count: no bar, only its text, when the count is hidden."""
+    return charts.Bar(key, label, None if s.hidden(key) else s.values[key], color, s.show(key))
+
+
 def _rows(
-    counts: Mapping[str, int],
-    names: Mapping[str, str],
-    total: int,
+    s: Suppressed,
+    prefix: str,
+    keys: Iterable[str],
+    names: Mapping[str, Any],
+    total: str,
     link: Links,
     param: str,
-    extra: Mapping[str, str] | None = None,
 ) -> list[Row]:
     return [
         Row(
-            _label(names, key),
-            n,
-            ratio(n, total),
-            link(**{**(extra or {}), param: key}),
+            _label(names, k),
+            s.show(f"{prefix}.{k}"),
+            s.share(f"{prefix}.{k}", total),
+            link(**{param: k}),
         )
-        for key, n in counts.items()
+        for k in keys
     ]
+
+
+def _order(s: Suppressed, prefix: str, counts: Iterable[str]) -> list[str]:
+    """The keys of a breakdown (largest first) in the order they are shown."""
+    return [k.removeprefix(f"{prefix}.") for k in ordered(s, (f"{prefix}.{k}" for k in counts))]
 
 
 def _tier_link(link: Links, key: str) -> str:
@@ -217,100 +247,158 @@ def _unserved_link(link: Links, key: str) -> str:
     return link(**base, unserved_reason=key)
 
 
-def _calls(n: int) -> str:
-    return ngettext("%(n)s call", "%(n)s calls", n) % {"n": f"{n:,}"}
+def _calls(s: Suppressed, key: str) -> str:
+    # A hidden count takes the plural form whatever it is: "1 call" would give a "<11" away.
+    n = 11 if s.hidden(key) else s.values[key]
+    return ngettext("%(n)s call", "%(n)s calls", n) % {"n": s.show(key)}
 
 
-def build_tiles(m: Metrics, link: Links) -> list[Tile]:
+def build_tiles(m: Metrics, s: Suppressed, link: Links) -> list[Tile]:
     recv_disp = m.intervals["received_to_dispatched"]
     disp_scene = m.intervals["dispatched_to_on_scene"]
     return [
-        Tile(_("Calls received"), f"{m.received:,}", "", link()),
+        Tile(_("Calls received"), s.show("received"), "", link()),
         Tile(
             pgettext("calls counted", "Triaged"),
-            f"{m.triaged:,}",
-            _("%(n)s not triaged") % {"n": f"{m.not_triaged:,}"},
+            s.show("triaged"),
+            _("%(n)s not triaged") % {"n": s.show("not_triaged")},
             "",
-            alert=m.not_triaged > 0,
+            alert=_positive(s, "not_triaged"),
         ),
         Tile(
             _("Eligible for the team"),
-            f"{m.eligible:,}",
-            _("%(pct)s of triaged calls") % {"pct": _pct(m.eligible_rate)},
+            s.show("eligible"),
+            _("%(pct)s of triaged calls") % {"pct": _pct(s.share("eligible", "triaged"))},
             link(eligible="true"),
         ),
         Tile(
             _("Team dispatched"),
-            f"{m.dispatched:,}",
-            _("%(pct)s of eligible") % {"pct": _pct(m.dispatched_rate)},
+            s.show("dispatched"),
+            _("%(pct)s of eligible") % {"pct": _pct(s.share("dispatched", "eligible"))},
             link(eligible="true", dispatched="true"),
         ),
         Tile(
             _("Served by the team"),
-            f"{m.served:,}",
-            _("%(pct)s of eligible") % {"pct": _pct(m.served_rate)},
+            s.show("served"),
+            _("%(pct)s of eligible") % {"pct": _pct(s.share("served", "eligible"))},
             link(eligible="true", served="true"),
         ),
         Tile(
             _("Eligible but unserved"),
-            f"{m.eligible_unserved:,}",
-            _("%(n)s with no reason recorded") % {"n": f"{m.unserved_none_recorded:,}"},
+            s.show("eligible_unserved"),
+            _("%(n)s with no reason recorded") % {"n": s.show(f"unserved.{NO_REASON}")},
             link(eligible="true", served="false"),
-            alert=m.unserved_none_recorded > 0,
+            alert=_positive(s, f"unserved.{NO_REASON}"),
         ),
         Tile(
             _("Median call to dispatch"),
             _minutes(recv_disp.median),
             _("90th percentile %(p90)s; %(calls)s")
-            % {"p90": _minutes(recv_disp.p90), "calls": _calls(recv_disp.n)},
+            % {
+                "p90": _minutes(recv_disp.p90),
+                "calls": _calls(s, "interval.received_to_dispatched.n"),
+            },
         ),
         Tile(
             _("Median dispatch to arrival"),
             _minutes(disp_scene.median),
             _("90th percentile %(p90)s; %(calls)s")
-            % {"p90": _minutes(disp_scene.p90), "calls": _calls(disp_scene.n)},
+            % {
+                "p90": _minutes(disp_scene.p90),
+                "calls": _calls(s, "interval.dispatched_to_on_scene.n"),
+            },
         ),
         Tile(
             _("Police backup requested"),
-            _pct(m.police_backup_rate),
+            _pct(s.share("police_backup", "encounters")),
             _("%(n)s of %(total)s encounters")
-            % {"n": f"{m.police_backup:,}", "total": f"{m.encounters:,}"},
+            % {"n": s.show("police_backup"), "total": s.show("encounters")},
             link(police_backup="true"),
         ),
         Tile(
             _("Arrests"),
-            f"{m.arrests:,}",
+            s.show("arrests"),
             _("encounters ending in arrest"),
             link(disposition="arrest"),
         ),
-        Tile(_("Use of force"), f"{m.use_of_force:,}", _("encounters"), link(use_of_force="true")),
+        Tile(_("Use of force"), s.show("use_of_force"), _("encounters"), link(use_of_force="true")),
     ]
 
 
-def build_sections(m: Metrics, link: Links) -> list[Section]:
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"${value:,.0f}"
+
+
+def cost_tiles(s: Suppressed, c: CostStats) -> list[Tile]:
+    """Transports, cost per call and police time redirected; "–" until the unit costs are set.
+
+    With the calls served hidden, the cost per call is hidden too (it is the programme cost,
+    which the page gives, divided by them); with the diverted calls hidden, so are the officer
+    hours worked out from them."""
+    settings_url = reverse("cost-settings")
+    diverted_hidden = s.hidden("diverted")
+    officer_detail = _("%(n)s calls the team handled with no police unit and no backup") % {
+        "n": s.show("diverted")
+    }
+    if c.unpriced_types and not diverted_hidden:
+        officer_detail += " · " + _("no police time given for %(types)s") % {
+            "types": ", ".join(c.unpriced_types[:3]) + ("…" if len(c.unpriced_types) > 3 else "")
+        }
+    officer_hours = None if diverted_hidden else c.officer_hours
+    police_cost = None if diverted_hidden else c.police_cost
+    return [
+        Tile(
+            _("Transports to community care"),
+            _pct(s.share("transports_community", "transports")),
+            _(
+                "%(community)s to a crisis centre, detox or shelter; %(hospital)s to an emergency "
+                "department; %(other)s elsewhere"
+            )
+            % {
+                "community": s.show("transports_community"),
+                "hospital": s.show("transports_hospital"),
+                "other": s.show("transports_other"),
+            },
+        ),
+        Tile(
+            _("Cost per call served"),
+            _money(None if s.hidden("served_total") else c.cost_per_call),
+            _("%(hours)s team-hours on duty, %(served)s calls served")
+            % {"hours": f"{c.team_hours:,.0f}", "served": s.show("served_total")}
+            if c.program_cost is not None
+            else _("Set the cost of a team-hour to see it."),
+            settings_url,
+        ),
+        Tile(
+            _("Officer hours redirected"),
+            "–" if officer_hours is None else f"{officer_hours:,.0f}",
+            officer_detail
+            + (
+                " · " + _("worth %(cost)s") % {"cost": _money(police_cost)}
+                if police_cost is not None
+                else ""
+            ),
+            settings_url,
+        ),
+    ]
+
+
+def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
     sections: list[Section] = []
 
     funnel = [
-        ("received", pgettext("calls counted", "Received"), m.received, charts.MUTED, link()),
-        ("triaged", pgettext("calls counted", "Triaged"), m.triaged, charts.MUTED, ""),
-        (
-            "eligible",
-            pgettext("calls counted", "Eligible"),
-            m.eligible,
-            charts.ACCENT,
-            link(eligible="true"),
-        ),
+        ("received", pgettext("calls counted", "Received"), charts.MUTED, link()),
+        ("triaged", pgettext("calls counted", "Triaged"), charts.MUTED, ""),
+        ("eligible", pgettext("calls counted", "Eligible"), charts.ACCENT, link(eligible="true")),
         (
             "dispatched",
             _("Team dispatched"),
-            m.dispatched,
             charts.ACCENT,
             link(eligible="true", dispatched="true"),
         ),
         (
             "served",
             pgettext("calls counted", "Served"),
-            m.served,
             charts.OK,
             link(eligible="true", served="true"),
         ),
@@ -320,13 +408,11 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
         "not. %(eligible)s were eligible for the team, which was dispatched to %(dispatched)s "
         "and served %(served)s (%(pct)s of eligible)."
     ) % {
-        "received": f"{m.received:,}",
-        "triaged": f"{m.triaged:,}",
-        "not_triaged": f"{m.not_triaged:,}",
-        "eligible": f"{m.eligible:,}",
-        "dispatched": f"{m.dispatched:,}",
-        "served": f"{m.served:,}",
-        "pct": _pct(m.served_rate),
+        **{
+            k: s.show(k)
+            for k in ("received", "triaged", "not_triaged", "eligible", "dispatched", "served")
+        },
+        "pct": _pct(s.share("served", "eligible")),
     }
     sections.append(
         Section(
@@ -335,26 +421,30 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
             funnel_summary,
             charts.render_svg(
                 charts.bar_chart(
-                    [charts.Bar(k, label, v, c) for k, label, v, c, _url in funnel],
-                    x_title=_("Calls"),
+                    [_bar(s, k, label, c) for k, label, c, _url in funnel], x_title=_("Calls")
                 ),
                 label=funnel_summary,
             ),
             [
-                Row(label, v, ratio(v, m.eligible) if k in ("dispatched", "served") else None, url)
-                for k, label, v, _color, url in funnel
+                Row(
+                    label,
+                    s.show(k),
+                    s.share(k, "eligible") if k in ("dispatched", "served") else None,
+                    url,
+                )
+                for k, label, _color, url in funnel
             ]
             + [
                 Row(
                     _("Not triaged"),
-                    m.not_triaged,
-                    ratio(m.not_triaged, m.received),
+                    s.show("not_triaged"),
+                    s.share("not_triaged", "received"),
                     link(eligible="none"),
                 ),
                 Row(
                     _("Triaged, not eligible"),
-                    m.ineligible,
-                    ratio(m.ineligible, m.triaged),
+                    s.show("ineligible"),
+                    s.share("ineligible", "triaged"),
                     link(eligible="false"),
                 ),
             ],
@@ -363,28 +453,35 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
         )
     )
 
-    reasons = m.unserved_by_reason
+    reasons = list(m.unserved_by_reason)
     unserved_summary = _("%(n)s eligible calls were not served: %(reasons)s.") % {
-        "n": f"{m.eligible_unserved:,}",
-        "reasons": "; ".join(f"{_label(REASON_NAMES, k)} {n:,}" for k, n in reasons.items())
+        "n": s.show("eligible_unserved"),
+        "reasons": "; ".join(
+            f"{_label(REASON_NAMES, k)} {s.show(f'unserved.{k}')}"
+            for k in _order(s, "unserved", reasons)
+        )
         if reasons
         else _("none"),
     }
     reason_bars = [
-        charts.Bar(
-            k,
+        _bar(
+            s,
+            f"unserved.{k}",
             _label(REASON_NAMES, k),
-            n,
             charts.DANGER if k == NO_REASON else charts.MUTED if k == STILL_OPEN else "#b7791f",
         )
-        for k, n in reasons.items()
+        for k in _order(s, "unserved", reasons)
     ]
+    shown_reasons = reasons if NO_REASON in reasons else [*reasons, NO_REASON]
     rows = [
-        Row(_label(REASON_NAMES, k), n, ratio(n, m.eligible_unserved), _unserved_link(link, k))
-        for k, n in reasons.items()
+        Row(
+            _label(REASON_NAMES, k),
+            s.show(f"unserved.{k}"),
+            s.share(f"unserved.{k}", "eligible_unserved"),
+            _unserved_link(link, k) if k in m.unserved_by_reason else "",
+        )
+        for k in _order(s, "unserved", shown_reasons)
     ]
-    if NO_REASON not in reasons:
-        rows.append(Row(_label(REASON_NAMES, NO_REASON), 0, ratio(0, m.eligible_unserved)))
     sections.append(
         Section(
             "unserved",
@@ -404,9 +501,10 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
         )
     )
 
-    source_names = {s.value: s.label for s in Source}
+    source_names = {x.value: x.label for x in Source}
+    sources = _order(s, "source", m.by_source)
     src_summary = _("Calls by source: %(list)s.") % {
-        "list": "; ".join(f"{_label(source_names, k)} {n:,}" for k, n in m.by_source.items())
+        "list": "; ".join(f"{_label(source_names, k)} {s.show(f'source.{k}')}" for k in sources)
     }
     sections.append(
         Section(
@@ -415,20 +513,21 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
             src_summary,
             charts.render_svg(
                 charts.bar_chart(
-                    [charts.Bar(k, _label(source_names, k), n) for k, n in m.by_source.items()],
+                    [_bar(s, f"source.{k}", _label(source_names, k)) for k in sources],
                     x_title=_("Calls"),
                 ),
                 label=src_summary,
             )
-            if m.by_source
+            if sources
             else "",
-            _rows(m.by_source, source_names, m.received, link, "source"),
+            _rows(s, "source", sources, source_names, "received", link, "source"),
             (_("Source"), _("Calls"), _("Share")),
         )
     )
 
+    tiers = _order(s, "tier", m.by_tier)
     tier_summary = _("Calls by the tier sent: %(list)s.") % {
-        "list": "; ".join(f"{_label(TIER_NAMES, k)} {n:,}" for k, n in m.by_tier.items())
+        "list": "; ".join(f"{_label(TIER_NAMES, k)} {s.show(f'tier.{k}')}" for k in tiers)
     }
     sections.append(
         Section(
@@ -438,18 +537,25 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
             charts.render_svg(
                 charts.bar_chart(
                     [
-                        charts.Bar(k, _label(TIER_NAMES, k), n, TIER_COLORS.get(k, charts.ACCENT))
-                        for k, n in m.by_tier.items()
+                        _bar(
+                            s, f"tier.{k}", _label(TIER_NAMES, k), TIER_COLORS.get(k, charts.ACCENT)
+                        )
+                        for k in tiers
                     ],
                     x_title=_("Calls"),
                 ),
                 label=tier_summary,
             )
-            if m.by_tier
+            if tiers
             else "",
             [
-                Row(_label(TIER_NAMES, k), n, ratio(n, m.received), _tier_link(link, k))
-                for k, n in m.by_tier.items()
+                Row(
+                    _label(TIER_NAMES, k),
+                    s.show(f"tier.{k}"),
+                    s.share(f"tier.{k}", "received"),
+                    _tier_link(link, k),
+                )
+                for k in tiers
             ],
             (_("Tier"), _("Calls"), _("Share")),
         )
@@ -461,11 +567,11 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
             _("%(interval)s median %(median)s, 90th percentile %(p90)s (%(calls)s)")
             % {
                 "interval": charts.interval_label(k),
-                "median": _minutes(s.median),
-                "p90": _minutes(s.p90),
-                "calls": _calls(s.n),
+                "median": _minutes(st.median),
+                "p90": _minutes(st.p90),
+                "calls": _calls(s, f"interval.{k}.n"),
             }
-            for k, s in m.intervals.items()
+            for k, st in m.intervals.items()
         )
     }
     sections.append(
@@ -493,13 +599,16 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
     )
 
     disp_names = {d.value: d.label for d in Disposition}
+    dispositions = _order(s, "disposition", m.dispositions)
     disp_summary = (
         _("%(n)s encounters documented: %(list)s.")
         % {
-            "n": f"{m.encounters:,}",
-            "list": "; ".join(f"{_label(disp_names, k)} {n:,}" for k, n in m.dispositions.items()),
+            "n": s.show("encounters"),
+            "list": "; ".join(
+                f"{_label(disp_names, k)} {s.show(f'disposition.{k}')}" for k in dispositions
+            ),
         }
-        if m.dispositions
+        if dispositions
         else _("No encounters documented.")
     )
     sections.append(
@@ -510,51 +619,62 @@ def build_sections(m: Metrics, link: Links) -> list[Section]:
             charts.render_svg(
                 charts.bar_chart(
                     [
-                        charts.Bar(
-                            k,
+                        _bar(
+                            s,
+                            f"disposition.{k}",
                             _label(disp_names, k),
-                            n,
                             charts.DANGER if k in ("arrest", "involuntary_hold") else charts.ACCENT,
                         )
-                        for k, n in m.dispositions.items()
+                        for k in dispositions
                     ],
                     x_title=_("Encounters"),
                 ),
                 label=disp_summary,
             )
-            if m.dispositions
+            if dispositions
             else "",
-            _rows(m.dispositions, disp_names, m.encounters, link, "disposition"),
+            _rows(s, "disposition", dispositions, disp_names, "encounters", link, "disposition"),
             (_("Disposition"), _("Encounters"), _("Share")),
         )
     )
     return sections
 
 
-def interval_table(m: Metrics) -> list[dict[str, Any]]:
+def interval_table(m: Metrics, s: Suppressed) -> list[dict[str, Any]]:
     return [
         {
             "label": charts.interval_label(k),
-            "median": _minutes(s.median),
-            "p90": _minutes(s.p90),
-            "n": s.n,
-            "missing": s.missing + s.out_of_order,
+            "median": _minutes(st.median),
+            "p90": _minutes(st.p90),
+            "n": s.show(f"interval.{k}.n"),
+            "missing": s.show(f"interval.{k}.missing"),
         }
-        for k, s in m.intervals.items()
+        for k, st in m.intervals.items()
     ]
 
 
-def daily_section(m: Metrics) -> Section | None:
+def daily_table(m: Metrics, s: Suppressed) -> list[dict[str, Any]]:
+    return [
+        {"day": d.day}
+        | {c: s.show(f"day.{d.day.isoformat()}.{c}") for c in ("received", "eligible", "served")}
+        for d in m.by_day
+    ]
+
+
+def daily_section(m: Metrics, s: Suppressed, *, suppressed: bool) -> Section | None:
+    """Calls per day. With small counts suppressed there is no chart (most days of a small
+    program would be "<11", and a line through the days shown would hint at the others): the
+    table shows each day as published."""
     if not m.by_day:
         return None
     busiest = max(m.by_day, key=lambda d: d.received)
     counts = {
         "days": len(m.by_day),
-        "received": f"{m.received:,}",
-        "eligible": f"{m.eligible:,}",
-        "served": f"{m.served:,}",
+        "received": s.show("received"),
+        "eligible": s.show("eligible"),
+        "served": s.show("served"),
     }
-    if busiest.received:
+    if busiest.received and not suppressed:
         summary = _(
             "Calls per day over %(days)s days: %(received)s received, %(eligible)s eligible, "
             "%(served)s served; busiest day %(day)s with %(calls)s calls."
@@ -575,7 +695,9 @@ def daily_section(m: Metrics) -> Section | None:
         "daily",
         _("Calls per day"),
         summary,
-        charts.render_svg(charts.daily_chart(charts.daily_rows(m)), label=summary),
+        ""
+        if suppressed
+        else charts.render_svg(charts.daily_chart(charts.daily_rows(m)), label=summary),
         [],
         (
             _("Day"),
@@ -583,7 +705,25 @@ def daily_section(m: Metrics) -> Section | None:
             pgettext("calls counted", "Eligible"),
             pgettext("calls counted", "Served"),
         ),
+        note=_("No chart while small counts are hidden: the table gives each day's counts.")
+        if suppressed
+        else "",
     )
+
+
+def quick_ranges(agency: Any, period: Period) -> list[dict[str, Any]]:
+    """Links to the last 7, 28, 90 and 365 days, the current one marked."""
+    quick = []
+    for days in QUICK_RANGES:
+        p = default_period(agency, days=days)
+        quick.append(
+            {
+                "label": _("Last %(days)s days") % {"days": days},
+                "url": "?" + urlencode({"from": p.start.isoformat(), "to": p.end.isoformat()}),
+                "current": p == period,
+            }
+        )
+    return quick
 
 
 @login_required
@@ -592,28 +732,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     require(user, Cap.DASHBOARD_VIEW)
     today = local_today(user.agency)
     period, errors = period_from_request(request, today)
-    metrics = program_metrics(user, period)
+    metrics, costs = program_figures(user, period)
+    suppressed = suppressed_for(user)
+    shown = publish(*program_values(metrics, costs), suppressed=suppressed)
     link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period)
-    quick = []
-    for days in QUICK_RANGES:
-        p = default_period(user.agency, days=days)
-        quick.append(
-            {
-                "label": _("Last %(days)s days") % {"days": days},
-                "url": "?" + urlencode({"from": p.start.isoformat(), "to": p.end.isoformat()}),
-                "current": p == period,
-            }
-        )
     context = {
         "period": period,
         "errors": errors,
         "metrics": metrics,
-        "tiles": build_tiles(metrics, link),
-        "sections": build_sections(metrics, link),
-        "daily": daily_section(metrics),
-        "intervals": interval_table(metrics),
+        "tiles": build_tiles(metrics, shown, link) + cost_tiles(shown, costs),
+        "may_set_costs": can(user, Cap.COSTS_MANAGE),
+        "sections": build_sections(metrics, shown, link),
+        "daily": daily_section(metrics, shown, suppressed=suppressed),
+        "daily_rows": daily_table(metrics, shown),
+        "intervals": interval_table(metrics, shown),
         "drilldown": bool(link.base),
-        "quick": quick,
+        "suppressed": suppressed,
+        "suppression_note": SUPPRESSION_NOTE,
+        "quick": quick_ranges(user.agency, period),
         "agency": user.agency,
     }
     return render(request, "outcomes/dashboard.html", context)

@@ -23,7 +23,7 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -363,6 +363,7 @@ class _Runner:
         self.note_cache: dict[str, tuple[str, ...]] = {}
         self.memo: dict[tuple[Any, ...], int] = {}
         self.outcomes: list[tuple[_Outcome, ...]] = []
+        self.decisions: list[Decision] = []  # the first protocol's, by the same index
         self.call_types: dict[str, str | None] = {}  # call type as written -> APCO
         self.time_cache: dict[dt.datetime, tuple[dt.datetime, int, Any]] = {}
 
@@ -408,7 +409,9 @@ class _Runner:
                 types[key] = incident_type
 
     def decide(self, facts: CallFacts) -> tuple[_Outcome, ...]:
-        return tuple(_Outcome.of(triage(p, facts)) for p in self.protocols)
+        decisions = [triage(p, facts) for p in self.protocols]
+        self.decisions.append(decisions[0])
+        return tuple(_Outcome.of(d) for d in decisions)
 
     def memo_id(self, key: tuple[Any, ...], facts: Callable[[], CallFacts]) -> int:
         got = self.memo.get(key)
@@ -427,7 +430,8 @@ class _Runner:
 
     def add_call(
         self, call: HistoricalCall, counts: dict[tuple[int, str, int], int], memo: bool = True
-    ) -> None:
+    ) -> int:
+        """Count the call; returns the index of its decision in `outcomes` and `decisions`."""
         self.learn_type(call.call_type, call.incident_type)
         got = self.time_cache.get(call.received_at)
         if got is None:
@@ -466,6 +470,7 @@ class _Runner:
             kid = len(self.outcomes)
             self.outcomes.append(self.decide(facts()))
         counts[(kid, call.call_type, how)] += 1
+        return kid
 
     # --- results
 
@@ -538,6 +543,24 @@ def replay(
     if not memo:
         result.distinct_decisions = 0
     return result
+
+
+def decide_calls(
+    protocol: Protocol,
+    calls: Iterable[HistoricalCall],
+    *,
+    mapping: CadMapping | None = None,
+    screening: str = "assume_no",
+    timezone: str | None = None,
+) -> Iterator[tuple[HistoricalCall, Decision]]:
+    """Each call with the protocol's decision, as the replay makes it (the staffing planner's
+    input: the tier and urgency of every historical call). Calls with the same facts share one
+    decision object, whose reasons quote the first such call's notes."""
+    tz = timezone or (mapping.timezone if mapping is not None else "UTC")
+    runner = _Runner(protocol, None, mapping, screening, tz)
+    counts: dict[tuple[int, str, int], int] = defaultdict(int)
+    for call in calls:
+        yield call, runner.decisions[runner.add_call(call, counts)]
 
 
 def replay_files(
