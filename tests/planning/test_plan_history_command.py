@@ -42,7 +42,7 @@ def plan(action: str, sample: Path, *args: str) -> str:
 
 def test_demand(sample: Path) -> None:
     text = plan("demand", sample)
-    assert f"{ROWS:,} calls from 2021-12-31" in text
+    assert f"{ROWS:,} calls from 2022-01-01" in text
     assert "Program tiers: ALT; eligible calls:" in text
     assert "ALT: Alternative response team" in text and "LE: Police" in text
     assert "Busiest hour:" in text

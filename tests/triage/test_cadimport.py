@@ -18,6 +18,7 @@ from smartresponse.triage.cadimport import (
     load_mapping,
     load_mapping_text,
     mapping_ids,
+    parse_mapping,
     read_calls,
 )
 from smartresponse.triage.models import CadImport
@@ -106,7 +107,7 @@ def test_burlington_sensible_values():
     first = calls[0]
     assert first.incident_id == "22BU000002"
     assert first.call_type == "Welfare Check" and first.incident_type == "WELFARE"
-    assert first.received_at.isoformat() == "2021-12-31T20:08:55-05:00"
+    assert first.received_at.isoformat() == "2022-01-01T01:08:55-05:00"  # see time_offset
     assert first.source == "911" and first.lat == pytest.approx(44.4754, abs=1e-4)
     assert first.extra["drug_related"] is True and first.extra["mental_health"] is False
     assert sum(1 for c in calls if c.extra["mental_health"]) == 639
@@ -269,3 +270,37 @@ def test_json_lines_input(mapping_file, tmp_path):
     assert calls[1].extra["dv"] is True and calls[1].lat is None
     assert [(p.row, p.column) for p in summary.problems] == [(4, "(line)"), (5, "when"), (5, "lat")]
     assert summary.rows_bad == 2
+
+
+@needs_cad
+def test_burlington_times_are_the_local_times_the_file_itself_states():
+    """Burlington's export writes the local time as if it were UTC, then adds an offset
+    (01:08 on Saturday 1 January arrives as "2021-12-31T20:08:55-05:00"). Read through the
+    mapping, every call's local hour and weekday match the file's own Hour and DayOfWeek."""
+    import csv
+    from zoneinfo import ZoneInfo
+
+    path = str(CAD / "burlington_vt_2022_police_incidents.csv")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        stated = {r["incident_number"]: (r["Hour"], r["DayOfWeek"]) for r in csv.DictReader(fh)}
+    zone = ZoneInfo("America/New_York")
+    checked = 0
+    for call in read_calls(load_mapping("burlington-vt-2022"), [path]):
+        local = call.received_at.astimezone(zone)
+        hour = f"{local.hour % 12 or 12} {'am' if local.hour < 12 else 'pm'}"
+        assert (hour, local.strftime("%A")) == stated[call.incident_id], call.incident_id
+        checked += 1
+    assert checked == 10_830
+
+
+def test_time_offset_must_be_a_known_value():
+    with pytest.raises(MappingError) as err:
+        parse_mapping(
+            {
+                "id": "x",
+                "timezone": "UTC",
+                "time_offset": "guess",
+                "columns": {"incident_id": "a", "received_at": "b", "call_type": "c"},
+            }
+        )
+    assert "time_offset" in str(err.value)

@@ -51,6 +51,9 @@ TRUE_VALUES = frozenset({"1", "true", "t", "yes", "y"})
 FALSE_VALUES = frozenset({"0", "false", "f", "no", "n"})
 
 
+TIME_OFFSETS = ("as_written", "utc_wall_clock_is_local")
+
+
 class MappingError(ValueError):
     """A mapping file that cannot be used; the message names the file and the field."""
 
@@ -159,6 +162,11 @@ class CadMapping:
     unmapped_call_types: str = "error"  # or "keep": kept with no APCO code
     description: str = ""
     source_path: str = "<mapping>"
+    # "as_written" (default): a time's UTC offset is trusted. "utc_wall_clock_is_local": the
+    # export wrote the local time as if it were UTC and then converted it (Burlington's 2022
+    # file: 01:08 local written as 20:08-05:00 the day before); the UTC wall clock is read as
+    # the local time.
+    time_offset: str = "as_written"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -216,6 +224,9 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> CadMapping:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise _err(source, "timezone", f"unknown time zone {data['timezone']!r}") from exc
     time_format = str(data.get("time_format", "iso"))
+    time_offset = str(data.get("time_offset", "as_written"))
+    if time_offset not in TIME_OFFSETS:
+        raise _err(source, "time_offset", f"expected one of: {', '.join(TIME_OFFSETS)}")
     if time_format != "iso":
         if "%" not in time_format:
             raise _err(source, "time_format", "expected 'iso' or a strptime pattern like %m/%d/%Y")
@@ -286,6 +297,7 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> CadMapping:
         description=str(data.get("description", "")).strip(),
         timezone=tz,
         time_format=time_format,
+        time_offset=time_offset,
         columns=columns,
         call_types=call_types,
         format=data.get("format"),
@@ -383,6 +395,8 @@ class RowParser:
         return self._store_time(None, value)
 
     def _store_time(self, key: str | None, parsed: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        if parsed.tzinfo is not None and self.mapping.time_offset == "utc_wall_clock_is_local":
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
         aware = parsed.replace(tzinfo=self.tz) if parsed.tzinfo is None else parsed
         local = aware.astimezone(self.tz).replace(tzinfo=None)
         got = (aware, local)
