@@ -18,10 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from smartresponse.accounts.roles import Role
-from smartresponse.cases.models import CaseTeam, Referral, ReferralEvent
+from smartresponse.cases.models import CaseTeam, Disclosure, Referral, ReferralEvent
 from smartresponse.cases.referral_services import (
     consent_revoke,
     referral_create,
+    referral_export,
     referral_set_status,
 )
 from smartresponse.cases.services import team_save
@@ -134,6 +135,29 @@ def test_a_consent_revoked_while_a_referral_is_sent_is_not_used(agency, casemana
     assert isinstance(outcome, ValidationError), outcome
     assert f"consent no. {consent.pk} to Harbor House was revoked" in str(outcome)
     assert not Referral.objects.exists()
+
+
+def test_a_consent_revoked_while_a_referral_is_exported_is_not_used(agency, casemanager):
+    service = make_service(agency)
+    case = enrol(casemanager, make_person(agency))
+    consent = make_consent(casemanager, case.person, service, ("demographics",))
+    referral = referral_create(
+        user=casemanager,
+        person=case.person,
+        service=service,
+        categories=["demographics"],
+        case=case,
+    )
+    sent = Disclosure.objects.count()
+
+    outcome = _while_held(
+        lambda: consent_revoke(user=casemanager, consent=consent, reason="changed her mind"),
+        lambda: referral_export(user=casemanager, referral=referral, channel="fhir_page"),
+    )
+
+    assert isinstance(outcome, ValidationError), outcome
+    assert f"consent no. {consent.pk} to Harbor House was revoked" in str(outcome)
+    assert Disclosure.objects.count() == sent  # the export disclosed nothing
 
 
 def test_two_supervisors_create_a_team_of_the_same_name_at_once(supervisor, make_user):

@@ -48,3 +48,14 @@ def test_a_second_team_of_the_same_name_is_a_field_error(supervisor, make_user):
         team_save(user=other, name="Night shift", member_ids=[])
     assert err.value.message_dict == {"name": ["Another team has this name."]}
     assert CaseTeam.objects.count() == 1
+
+
+def test_the_database_keeps_team_names_unique_whatever_the_capitals(supervisor):
+    """The form compares names ignoring case; the constraint does too, so two requests that
+    both pass the check at the same moment cannot make "East" and "east"."""
+    from django.db import IntegrityError, transaction
+
+    team_save(user=supervisor, name="East", member_ids=[])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseTeam.objects.create(agency=supervisor.agency, name="east")
+    assert list(CaseTeam.objects.values_list("name", flat=True)) == ["East"]

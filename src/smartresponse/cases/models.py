@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -63,7 +64,8 @@ class CaseTeam(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "name"], name="cases_team_unique_name")
+            # Case-insensitive, as the form's check is: "East" and "east" are one team.
+            models.UniqueConstraint("agency", Lower("name"), name="cases_team_unique_name_ci")
         ]
 
     def __str__(self) -> str:

@@ -522,16 +522,22 @@ def referral_export(*, user: Any, referral: Referral, channel: str) -> dict[str,
         raise Http404("No such referral.")
     org, recipient_name, key = recipient_of(referral.service)
     now = timezone.now()
-    decision = decide(
-        person=referral.person, recipient_key=key, categories=list(referral.categories), at=now
-    )
-    if not decision.allowed:
-        raise field_errors(
-            {"categories": [refusal_message(r, recipient_name) for r in decision.refused]}
-        )
-    consents = list(Consent.objects.filter(pk__in=decision.consent_ids).order_by("pk"))
-    bundle = fhir.referral_bundle(referral, decision=decision, consents=consents, at=now)
     with transaction.atomic():
+        # Decided on locked consents, as a sending is: a revocation at the same moment either
+        # waits for this export or is seen by it.
+        decision = decide(
+            person=referral.person,
+            recipient_key=key,
+            categories=list(referral.categories),
+            at=now,
+            lock=True,
+        )
+        if not decision.allowed:
+            raise field_errors(
+                {"categories": [refusal_message(r, recipient_name) for r in decision.refused]}
+            )
+        consents = list(Consent.objects.filter(pk__in=decision.consent_ids).order_by("pk"))
+        bundle = fhir.referral_bundle(referral, decision=decision, consents=consents, at=now)
         disclosure_log(
             user=user,
             person=referral.person,
