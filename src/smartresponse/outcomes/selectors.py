@@ -164,7 +164,11 @@ def program_figures(user: Any, period: Period) -> tuple[Metrics, CostStats]:
     """The dashboard's metrics and, from the same records, cost per call and officer hours
     redirected under the agency's unit costs."""
     require(user, Cap.DASHBOARD_VIEW)
-    agency: Agency = user.agency
+    return agency_figures(user.agency, period)
+
+
+def agency_figures(agency: Agency, period: Period) -> tuple[Metrics, CostStats]:
+    """The same, for an agency (the report command, which runs on the server's own authority)."""
     records = call_records(agency, period)
     costs = CostSettings.for_agency(agency.pk).unit_costs()
     return (
@@ -273,7 +277,13 @@ class CaseOutcomes:
 def case_outcomes(user: Any, period: Period, *, now: dt.datetime | None = None) -> CaseOutcomes:
     """Follow-up, referral and enrolment figures for the user's own agency (aggregates)."""
     require(user, Cap.DASHBOARD_VIEW)
-    agency: Agency = user.agency
+    return agency_case_outcomes(user.agency, period, now=now)
+
+
+def agency_case_outcomes(
+    agency: Agency, period: Period, *, now: dt.datetime | None = None
+) -> CaseOutcomes:
+    """The same, for an agency (the report command)."""
     now = now or timezone.now()
     rows, total = referral_completion(referral_facts(agency, period))
     return CaseOutcomes(

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from smartresponse.core.commands import agency_from_option
+
 
 class Command(BaseCommand):
     help = "Import and export the resource directory (Open Referral HSDS)."
@@ -35,7 +37,7 @@ class Command(BaseCommand):
         idx.add_argument("--agency", help="the agency's slug (needed when there are several)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        agency = self._agency(opts.get("agency"))
+        agency = agency_from_option(opts.get("agency"))
         if opts["action"] == "import":
             self._import(agency, Path(opts["path"]), opts["check"], not opts["no_progress"])
         elif opts["action"] == "export":
@@ -45,20 +47,6 @@ class Command(BaseCommand):
 
             count = rebuild_search(agency)
             self.stdout.write(f"Rebuilt the search rows of {count} service(s) of {agency.slug}.")
-
-    def _agency(self, slug: str | None) -> Any:
-        from smartresponse.accounts.models import Agency
-
-        if slug:
-            agency = Agency.objects.filter(slug=slug).first()
-            if agency is None:
-                raise CommandError(f"No agency {slug!r}.")
-            return agency
-        agencies = list(Agency.objects.exclude(slug__contains="-retired-").order_by("slug"))
-        if len(agencies) == 1:
-            return agencies[0]
-        names = ", ".join(a.slug for a in agencies) or "none yet"
-        raise CommandError(f"Name the agency with --agency SLUG (agencies: {names}).")
 
     def _import(self, agency: Any, path: Path, check_only: bool, show_progress: bool) -> None:
         from tqdm import tqdm
