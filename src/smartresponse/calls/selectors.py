@@ -91,6 +91,10 @@ def filter_calls(calls: QuerySet[Call], params: Any, *, program_tiers: Any) -> Q
             calls = calls.filter(unserved_reason=reason)
     if params.get("source"):
         calls = calls.filter(source=params["source"])
+    if params.get("call_type"):
+        calls = calls.filter(call_type__iexact=params["call_type"])
+    if params.get("unit"):
+        calls = calls.filter(assignments__unit__call_sign__iexact=params["unit"]).distinct()
     if params.get("disposition"):
         calls = calls.filter(encounters__disposition=params["disposition"]).distinct()
     if _flag(params.get("police_backup")) is True:

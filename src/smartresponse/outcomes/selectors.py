@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from smartresponse.accounts.models import Agency
@@ -97,17 +97,61 @@ def default_period(agency: Agency, *, days: int = 28, now: dt.datetime | None = 
     return Period(today - dt.timedelta(days=days - 1), today)
 
 
-def call_records(agency: Agency, period: Period) -> list[CallRecord]:
-    """Every call of the agency received in the period, flattened for the metric maths."""
+@dataclass(frozen=True)
+class CallFilter:
+    """The dashboard's filters beyond the dates: the tier sent, the source, the agency's call
+    type (ignoring case) and a unit (team) assigned to the call. Empty means any."""
+
+    tier: str = ""
+    source: str = ""
+    call_type: str = ""
+    unit: str = ""  # a unit's call sign
+
+    def q(self, prefix: str = "") -> Q:
+        """The condition on Call, through `prefix` (e.g. "call__") from a related model."""
+        q = Q()
+        if self.tier:
+            q &= Q(**{f"{prefix}tier": self.tier})
+        if self.source:
+            q &= Q(**{f"{prefix}source": self.source})
+        if self.call_type:
+            q &= Q(**{f"{prefix}call_type__iexact": self.call_type})
+        if self.unit:
+            q &= Q(
+                **{
+                    f"{prefix}pk__in": Assignment.objects.filter(
+                        unit__call_sign__iexact=self.unit
+                    ).values("call_id")
+                }
+            )
+        return q
+
+    def params(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+
+NO_FILTER = CallFilter()
+
+
+def call_records(
+    agency: Agency, period: Period, filters: CallFilter = NO_FILTER
+) -> list[CallRecord]:
+    """Every call of the agency received in the period (and matching the filters), flattened
+    for the metric maths."""
     lo, hi = period.bounds(agency.timezone)
-    calls = Call.objects.filter(agency_id=agency.pk, received_at__gte=lo, received_at__lt=hi)
+    calls = Call.objects.filter(
+        filters.q(), agency_id=agency.pk, received_at__gte=lo, received_at__lt=hi
+    )
     program = protocol_for(agency).program_tiers
 
     units: dict[int, int] = defaultdict(int)
     program_sent: set[int] = set()
     police_sent: set[int] = set()
     for call_id, kind in Assignment.objects.filter(
-        call__agency_id=agency.pk, call__received_at__gte=lo, call__received_at__lt=hi
+        filters.q("call__"),
+        call__agency_id=agency.pk,
+        call__received_at__gte=lo,
+        call__received_at__lt=hi,
     ).values_list("call_id", "unit__kind"):
         units[call_id] += 1
         if kind in program:
@@ -118,7 +162,10 @@ def call_records(agency: Agency, period: Period) -> list[CallRecord]:
     encounters: dict[int, list[EncounterFacts]] = defaultdict(list)
     for call_id, disposition, backup, force in (
         Encounter.objects.filter(
-            agency_id=agency.pk, call__received_at__gte=lo, call__received_at__lt=hi
+            filters.q("call__"),
+            agency_id=agency.pk,
+            call__received_at__gte=lo,
+            call__received_at__lt=hi,
         )
         .order_by("call_id", "arrived_at", "id")
         .values_list("call_id", "disposition", "police_backup_requested", "use_of_force")
@@ -160,16 +207,22 @@ def team_hours(agency: Agency, period: Period) -> float:
     return daily * period.days
 
 
-def program_figures(user: Any, period: Period) -> tuple[Metrics, CostStats]:
+def program_figures(
+    user: Any, period: Period, filters: CallFilter = NO_FILTER
+) -> tuple[Metrics, CostStats]:
     """The dashboard's metrics and, from the same records, cost per call and officer hours
     redirected under the agency's unit costs."""
     require(user, Cap.DASHBOARD_VIEW)
-    return agency_figures(user.agency, period)
+    return agency_figures(user.agency, period, filters)
 
 
-def agency_figures(agency: Agency, period: Period) -> tuple[Metrics, CostStats]:
-    """The same, for an agency (the report command, which runs on the server's own authority)."""
-    records = call_records(agency, period)
+def agency_figures(
+    agency: Agency, period: Period, filters: CallFilter = NO_FILTER
+) -> tuple[Metrics, CostStats]:
+    """The same, for an agency (the report command, which runs on the server's own authority).
+    With filters, the team-hours (and so cost per call) stay the program's whole: a cost per
+    call of one source or type alone would need the time spent on it."""
+    records = call_records(agency, period, filters)
     costs = CostSettings.for_agency(agency.pk).unit_costs()
     return (
         compute(records, period=(period.start, period.end), tz=agency.timezone),
@@ -294,3 +347,22 @@ def agency_case_outcomes(
         before_after=contacts_before_after(before_after_facts(agency, period), now=now),
         now=now,
     )
+
+
+def filter_choices(agency: Agency) -> dict[str, list[str]]:
+    """What the dashboard's filters offer: the agency's call types of the last year (most
+    frequent first) and its units."""
+    since = timezone.now() - dt.timedelta(days=365)
+    types = list(
+        Call.objects.filter(agency_id=agency.pk, received_at__gte=since)
+        .values("call_type")
+        .annotate(n=Count("id"))
+        .order_by("-n", "call_type")
+        .values_list("call_type", flat=True)[:200]
+    )
+    units = list(
+        Unit.objects.filter(agency_id=agency.pk)
+        .order_by("call_sign")
+        .values_list("call_sign", flat=True)
+    )
+    return {"call_types": types, "units": units}

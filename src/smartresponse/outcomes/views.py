@@ -29,7 +29,14 @@ from smartresponse.encounters.models import Disposition
 from . import charts
 from .disclosure import program_values, publish, suppressed_for
 from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, UNTRIAGED, CostStats, Metrics
-from .selectors import Period, default_period, local_today, program_figures
+from .selectors import (
+    CallFilter,
+    Period,
+    default_period,
+    filter_choices,
+    local_today,
+    program_figures,
+)
 from .suppression import Suppressed
 
 MAX_DAYS = 3 * 366
@@ -174,7 +181,9 @@ def period_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, l
 class Links:
     """Drill-down URLs to the call list, or nothing for roles that see aggregates only."""
 
-    def __init__(self, enabled: bool, period: Period) -> None:
+    def __init__(
+        self, enabled: bool, period: Period, filters: Mapping[str, str] | None = None
+    ) -> None:
         self.base = ""
         if enabled:
             try:
@@ -184,7 +193,13 @@ class Links:
         start, end = period.start.isoformat(), period.end.isoformat()
         # `from`/`to` are the drill-down contract (docs/metrics.md); the call list's filter
         # form currently reads `date_from`/`date_to`, so both are sent.
-        self.period = {"from": start, "to": end, "date_from": start, "date_to": end}
+        self.period = {
+            "from": start,
+            "to": end,
+            "date_from": start,
+            "date_to": end,
+            **(filters or {}),
+        }
 
     def __call__(self, **params: str) -> str:
         if not self.base:
@@ -329,7 +344,7 @@ def _money(value: float | None) -> str:
     return "–" if value is None else f"${value:,.0f}"
 
 
-def cost_tiles(s: Suppressed, c: CostStats) -> list[Tile]:
+def cost_tiles(s: Suppressed, c: CostStats, *, filtered: bool = False) -> list[Tile]:
     """Transports, cost per call and police time redirected; "–" until the unit costs are set.
 
     With the calls served hidden, the cost per call is hidden too (it is the programme cost,
@@ -362,8 +377,10 @@ def cost_tiles(s: Suppressed, c: CostStats) -> list[Tile]:
         ),
         Tile(
             _("Cost per call served"),
-            _money(None if s.hidden("served_total") else c.cost_per_call),
-            _("%(hours)s team-hours on duty, %(served)s calls served")
+            _money(None if s.hidden("served_total") or filtered else c.cost_per_call),
+            _("For the whole program only: clear the filters to see it.")
+            if filtered
+            else _("%(hours)s team-hours on duty, %(served)s calls served")
             % {"hours": f"{c.team_hours:,.0f}", "served": s.show("served_total")}
             if c.program_cost is not None
             else _("Set the cost of a team-hour to see it."),
@@ -711,19 +728,41 @@ def daily_section(m: Metrics, s: Suppressed, *, suppressed: bool) -> Section | N
     )
 
 
-def quick_ranges(agency: Any, period: Period) -> list[dict[str, Any]]:
-    """Links to the last 7, 28, 90 and 365 days, the current one marked."""
+def quick_ranges(
+    agency: Any, period: Period, keep: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Links to the last 7, 28, 90 and 365 days, the current one marked (filters kept)."""
     quick = []
     for days in QUICK_RANGES:
         p = default_period(agency, days=days)
+        query = {"from": p.start.isoformat(), "to": p.end.isoformat(), **(keep or {})}
         quick.append(
             {
                 "label": _("Last %(days)s days") % {"days": days},
-                "url": "?" + urlencode({"from": p.start.isoformat(), "to": p.end.isoformat()}),
+                "url": "?" + urlencode(query),
                 "current": p == period,
             }
         )
     return quick
+
+
+def filters_from_request(request: HttpRequest) -> tuple[CallFilter, list[str]]:
+    """The dashboard's filters; a value that cannot be one is reported and ignored."""
+    errors: list[str] = []
+    get = request.GET
+    tier = get.get("tier", "").strip()
+    if tier and tier not in TIER_NAMES:
+        errors.append(_("Unknown tier %(value)s: showing every tier.") % {"value": repr(tier[:20])})
+        tier = ""
+    source = get.get("source", "").strip()
+    if source and source not in Source.values:
+        errors.append(
+            _("Unknown source %(value)s: showing every source.") % {"value": repr(source[:20])}
+        )
+        source = ""
+    call_type = " ".join(get.get("call_type", "").split())[:100]
+    unit = get.get("unit", "").strip()[:20]
+    return CallFilter(tier=tier, source=source, call_type=call_type, unit=unit), errors
 
 
 @login_required
@@ -732,15 +771,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     require(user, Cap.DASHBOARD_VIEW)
     today = local_today(user.agency)
     period, errors = period_from_request(request, today)
-    metrics, costs = program_figures(user, period)
+    filters, filter_errors = filters_from_request(request)
+    errors += filter_errors
+    metrics, costs = program_figures(user, period, filters)
     suppressed = suppressed_for(user)
     shown = publish(*program_values(metrics, costs), suppressed=suppressed)
-    link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period)
+    link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period, filters.params())
     context = {
         "period": period,
         "errors": errors,
         "metrics": metrics,
-        "tiles": build_tiles(metrics, shown, link) + cost_tiles(shown, costs),
+        "tiles": build_tiles(metrics, shown, link)
+        + cost_tiles(shown, costs, filtered=bool(filters.params())),
         "may_set_costs": can(user, Cap.COSTS_MANAGE),
         "sections": build_sections(metrics, shown, link),
         "daily": daily_section(metrics, shown, suppressed=suppressed),
@@ -749,7 +791,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "drilldown": bool(link.base),
         "suppressed": suppressed,
         "suppression_note": SUPPRESSION_NOTE,
-        "quick": quick_ranges(user.agency, period),
+        "quick": quick_ranges(user.agency, period, filters.params()),
+        "filters": filters,
+        "filter_choices": filter_choices(user.agency),
+        "tier_names": {k: v for k, v in TIER_NAMES.items() if k != UNTRIAGED},
+        "sources": [(src.value, src.label) for src in Source],
         "agency": user.agency,
     }
     return render(request, "outcomes/dashboard.html", context)
