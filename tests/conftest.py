@@ -30,6 +30,17 @@ def make_agency(slug: str = "lakeside", **kw: Any) -> Agency:
     return Agency.objects.create(**fields)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Cached counts (the index size, the dashboard's call types) never outlive a test: the
+    databases are rolled back between tests, and primary keys may be used again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def agency(db: Any) -> Agency:
     return make_agency()

@@ -4,6 +4,7 @@ one tap; the API does the same for an app."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -192,3 +193,20 @@ def test_api_a_time_without_offset_is_a_field_error_not_a_crash(owed, casemanage
         {"field": "at", "message": "The time needs a time zone offset."}
     ]
     assert not OutreachAttempt.objects.exists()
+
+
+def test_the_go_key_on_a_phone_asks_instead_of_logging_reached(client, owed, casemanager):
+    """Enter (a phone keyboard's Go) submits a form's first submit button. On the outreach
+    page that is a hidden button with no answer, so the page asks whether the person was
+    reached rather than logging "Reached" by accident."""
+    client.force_login(casemanager)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(f"/followups/{owed.pk}/").content.decode()
+        buttons = re.findall(r"<button[^>]*>", body[body.index('class="outreach') :])
+        assert 'name="reached" value=""' in buttons[0] and "hidden" in buttons[0]
+        response = client.post(
+            f"/followups/{owed.pk}/", {"method": "phone", "where": "bench", "reached": ""}
+        )
+        assert response.status_code == 400
+        assert "Say whether you reached the person." in response.content.decode()
+        assert not OutreachAttempt.objects.exists()

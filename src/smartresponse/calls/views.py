@@ -332,7 +332,9 @@ def call_list(request: HttpRequest) -> HttpResponse:
             calls = calls.filter(status=data["status"])
         if data["tier"]:
             calls = calls.filter(tier=data["tier"])
-        tz = timezone.get_current_timezone()
+        # The agency's own calendar days, as the dashboard counts them: a drill-down lists
+        # exactly the calls behind the number.
+        tz = ZoneInfo(user.agency.timezone)
         if data["date_from"]:
             start = dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz)
             calls = calls.filter(received_at__gte=start)

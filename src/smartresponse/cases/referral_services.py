@@ -41,6 +41,7 @@ from .models import (
 )
 from .referral_selectors import consents_visible, referral_visible
 from .selectors import agency_tz, case_visible
+from .services import _same_agency
 
 MAX_FORM_BYTES = 10 * 1024 * 1024
 FORM_TYPES = {
@@ -49,11 +50,6 @@ FORM_TYPES = {
     ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
     ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
 }
-
-
-def _same_agency(user: Any, obj: Any) -> None:
-    if obj is None or obj.agency_id != user.agency_id:
-        raise Http404("Not found.")
 
 
 def category_label(category: str) -> str:

@@ -180,9 +180,7 @@ def persons_with_case_manager(person_ids: list[int]) -> set[int]:
     """Which of these persons a case manager follows (a case open, active or inactive).
     The flag officers see; it says nothing of the case itself."""
     return set(
-        Case.objects.filter(person_id__in=person_ids, status__in=FOLLOWED_STATUSES).values_list(
-            "person_id", flat=True
-        )
+        Case.objects.followed().filter(person_id__in=person_ids).values_list("person_id", flat=True)
     )
 
 
@@ -190,9 +188,7 @@ def followed_cases(person_ids: list[int]) -> dict[int, Case]:
     """person id -> the followed case, with its manager."""
     return {
         c.person_id: c
-        for c in Case.objects.filter(
-            person_id__in=person_ids, status__in=FOLLOWED_STATUSES
-        ).select_related("manager")
+        for c in Case.objects.followed().filter(person_id__in=person_ids).select_related("manager")
     }
 
 
@@ -353,18 +349,15 @@ def caseload(user: Any, *, manager: Any = None, now: dt.datetime | None = None) 
         .order_by("due_at", "pk")[:POOL_LIMIT]
     )
 
-    def pid_of(t: FollowUpTask) -> int | None:
-        if t.case_id is not None:
-            return t.case.person_id
-        return t.record.person_id if t.record_id is not None else None
-
-    all_pids = set(person_ids) | {p for t in open_tasks + pool if (p := pid_of(t)) is not None}
+    all_pids = set(person_ids) | {
+        p for t in open_tasks + pool if (p := task_person_id(t)) is not None
+    }
     names = person_names(all_pids)
     crisis = _last_crisis_contacts(person_ids)
     case_by_person = {c.person_id: c for c in cases}
     task_rows = []
     for t in open_tasks:
-        pid = pid_of(t)
+        pid = task_person_id(t)
         row = _task_row(t, person_id=pid, names=names, now=now, end=end)
         row["case"] = t.case if t.case_id else case_by_person.get(pid)
         task_rows.append(row)
@@ -406,7 +399,9 @@ def caseload(user: Any, *, manager: Any = None, now: dt.datetime | None = None) 
         "overdue_count": sum(1 for r in due_rows if r["urgency"] == "overdue"),
         "mine": [r for r in rows if r["mine"]],
         "team": [r for r in rows if not r["mine"]],
-        "pool": [_task_row(t, person_id=pid_of(t), names=names, now=now, end=end) for t in pool],
+        "pool": [
+            _task_row(t, person_id=task_person_id(t), names=names, now=now, end=end) for t in pool
+        ],
         "pool_limit": POOL_LIMIT,
     }
 
@@ -424,17 +419,12 @@ def overdue(user: Any, *, now: dt.datetime | None = None) -> list[dict[str, Any]
         .select_related("case__manager", "record", "encounter__call", "assigned_to")
         .order_by("due_at", "pk")
     )
-    pids = {
-        p
-        for t in tasks
-        if (p := (t.case.person_id if t.case_id else (t.record.person_id if t.record_id else None)))
-        is not None
-    }
+    pids = {p for t in tasks if (p := task_person_id(t)) is not None}
     followed = followed_cases(list(pids))
     names = person_names(pids)
     out = []
     for t in tasks:
-        pid = t.case.person_id if t.case_id else (t.record.person_id if t.record_id else None)
+        pid = task_person_id(t)
         case = t.case if t.case_id else followed.get(pid) if pid else None
         owner = t.assigned_to or (case.manager if case is not None else None)
         row = _task_row(t, person_id=pid, names=names, now=now, end=end, owner=owner)

@@ -424,7 +424,7 @@ def _outreach(request: HttpRequest, *, task: Any = None, case: Any = None) -> Ht
         values = {k: request.POST.get(k, "") for k in ("method", "where", "note")}
         reached = {"yes": True, "no": False}.get(request.POST.get("reached", ""))
         try:
-            services.attempt_log(
+            logged = services.attempt_log(
                 user=user,
                 task=task,
                 case=case,
@@ -436,12 +436,15 @@ def _outreach(request: HttpRequest, *, task: Any = None, case: Any = None) -> Ht
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            messages.success(
-                request,
-                _("Logged: %(name)s reached, follow-up done.") % {"name": name}
-                if reached
-                else _("Logged: %(name)s not reached; the follow-up stays open.") % {"name": name},
-            )
+            if logged.completed:
+                said = _("Logged: %(name)s reached, follow-up done.")
+            elif reached:
+                said = _("Logged: %(name)s reached.")
+            elif logged.attempt.task_id:
+                said = _("Logged: %(name)s not reached; the follow-up stays open.")
+            else:
+                said = _("Logged: %(name)s not reached.")
+            messages.success(request, said % {"name": name})
             nxt = request.POST.get("next", "")
             if nxt == "case" and case is not None:
                 return redirect("case-detail", pk=case.pk)
@@ -523,9 +526,8 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         _flash_errors(request, exc)
     else:
         messages.success(request, _("Follow-up cancelled."))
-    if task.case_id:
-        return redirect("case-detail", pk=task.case_id)
-    return redirect(request.POST.get("back") == "overdue" and "cases-overdue" or "caseload")
+    default = reverse("case-detail", args=[task.case_id]) if task.case_id else reverse("caseload")
+    return redirect(safe_next(request, default))
 
 
 # --------------------------------------------------------------------------- settings
@@ -790,6 +792,7 @@ def _refer(
             timezone.now(),
         )
         covered = {cat: str(cid) for cat, (_basis, cid) in decision.allowed.items()}
+    covered_labels = [(referral_services.category_label(c), cid) for c, cid in covered.items()]
     return render(
         request,
         "cases/refer.html",
@@ -804,6 +807,7 @@ def _refer(
             "recipient": recipient,
             "consents": consents,
             "covered": covered,
+            "covered_labels": covered_labels,
             "categories": ConsentCategory.choices,
             "values": values,
             "errors": errors,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -43,17 +43,12 @@ def cost_settings(request: HttpRequest) -> HttpResponse:
     require(user, Cap.DASHBOARD_VIEW)
     editable = can(user, Cap.COSTS_MANAGE)
     current = CostSettings.for_agency(user.agency_id)
-    table: dict[str, Any] = dict(current.police_minutes or {})
-    types = served_call_types(user.agency_id)
-    types += [t for t in table if t not in types]
-    values: dict[str, Any] = {f: getattr(current, f) for f in FIELDS}
-    minutes = [(t, table.get(t, "")) for t in types]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not editable:
-            raise PermissionDenied("Your role may not change the unit costs.")
+        require(user, Cap.COSTS_MANAGE)
         values = {f: request.POST.get(f, "").strip() for f in FIELDS}
-        count = min(int(request.POST.get("rows", "0") or 0), 200)
+        raw_rows = request.POST.get("rows", "0").strip()
+        count = min(int(raw_rows), 200) if raw_rows.isdigit() else 0
         minutes = [
             (
                 request.POST.get(f"call_type_{i}", "").strip(),
@@ -68,6 +63,12 @@ def cost_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Unit costs saved."))
             return redirect("cost-settings")
+    else:
+        table: dict[str, Any] = dict(current.police_minutes or {})
+        types = served_call_types(user.agency_id)
+        types += [t for t in table if t not in types]
+        values = {f: getattr(current, f) for f in FIELDS}
+        minutes = [(t, table.get(t, "")) for t in types]
     rows = [
         {"i": i, "call_type": t, "minutes": m, "errors": errors.get(f"police_minutes_{i}", [])}
         for i, (t, m) in enumerate(minutes)

@@ -244,7 +244,6 @@ def followup_report(request: HttpRequest) -> HttpResponse:
     context = {
         "period": period,
         "errors": errors,
-        "out": out,
         "tiles": followup_tiles(out, shown),
         "sections": [followup_section(out, shown), before_after_section(out.before_after, shown)],
         "referrals": referral_rows(out, shown),

@@ -126,6 +126,7 @@ class Metrics:
     transports_community: int = 0  # to a crisis centre, detox or shelter
     transports_other: int = 0
     by_day: list[DayCount] = field(default_factory=list)
+    by_call_type: dict[str, int] = field(default_factory=dict)  # the agency's own call types
 
     @property
     def eligible_rate(self) -> float | None:
@@ -289,6 +290,7 @@ def compute(
         transports_community=sum(1 for e in encounters if e.disposition in TO_COMMUNITY),
         transports_other=sum(1 for e in encounters if e.disposition in TO_ELSEWHERE),
         by_day=daily_counts(records, period[0], period[1], tz) if period else [],
+        by_call_type=_by_count(Counter(r.call_type for r in records if r.call_type)),
     )
 
 

@@ -18,7 +18,15 @@ from smartresponse.calls.models import Source, UnservedReason
 from smartresponse.encounters.models import Disposition
 
 from .disclosure import case_values, program_values, publish
-from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, CostStats, Metrics
+from .metrics import (
+    CONTACT_WINDOW_DAYS,
+    FOLLOWUP_HOURS,
+    INTERVAL_LABELS,
+    NO_REASON,
+    STILL_OPEN,
+    CostStats,
+    Metrics,
+)
 from .periods import ReportPeriod, previous
 from .selectors import CaseOutcomes, Period, agency_case_outcomes, agency_figures
 from .suppression import SMALL_MAX, Suppressed
@@ -26,6 +34,9 @@ from .suppression import SMALL_MAX, Suppressed
 SUPPRESSION_NOTE = (
     f"Counts from 1 to {SMALL_MAX} are shown as <{SMALL_MAX + 1}, and some others as * so that "
     "they cannot be worked out by subtraction."
+)
+DEFINITIONS_NOTE = (
+    "Definitions of every figure (numerator, denominator, exclusions): docs/metrics.md."
 )
 REASONS = {
     **{r.value: str(r.label) for r in UnservedReason},
@@ -173,12 +184,13 @@ def _rows(cur: Figures, prev: Figures) -> Iterable[tuple[str, str, Getter]]:
         label = f"Ended: {DISPOSITIONS.get(key, key)}"
         yield enc, label, _count(f"disposition.{key}")
     fu = "Follow-up and cases"
-    yield fu, "People met on crisis encounters (48-hour window over)", _count("fu.people", True)
-    yield fu, "Reached within 48 hours", _count("fu.within", True)
-    yield fu, "Reached within 48 hours, share", _share("fu.within", "fu.people", True)
-    yield fu, "People met (30-day window over)", _count("en.people", True)
-    yield fu, "Enrolled in case management within 30 days", _count("en.enrolled", True)
-    yield fu, "Enrolled within 30 days, share", _share("en.enrolled", "en.people", True)
+    H, E, D = FOLLOWUP_HOURS, cur.cases.enrolment.days, CONTACT_WINDOW_DAYS
+    yield fu, f"People met on crisis encounters ({H}-hour window over)", _count("fu.people", True)
+    yield fu, f"Reached within {H} hours", _count("fu.within", True)
+    yield fu, f"Reached within {H} hours, share", _share("fu.within", "fu.people", True)
+    yield fu, f"People met ({E}-day window over)", _count("en.people", True)
+    yield fu, f"Enrolled in case management within {E} days", _count("en.enrolled", True)
+    yield fu, f"Enrolled within {E} days, share", _share("en.enrolled", "en.people", True)
     yield fu, "Referrals sent", _count("ref.total.sent", True)
     yield fu, "Referrals completed", _count("ref.total.completed", True)
     yield (
@@ -186,9 +198,9 @@ def _rows(cur: Figures, prev: Figures) -> Iterable[tuple[str, str, Getter]]:
         "Referral completion rate (of referrals with a final answer)",
         _share("ref.total.completed", "ref.total.finished", True),
     )
-    yield fu, "Enrolled people with 90 days after enrolment", _count("ba.people", True)
-    yield fu, "Crisis contacts in the 90 days before enrolment", _count("ba.before", True)
-    yield fu, "Crisis contacts in the 90 days after enrolment", _count("ba.after", True)
+    yield fu, f"Enrolled people with {D} days after enrolment", _count("ba.people", True)
+    yield fu, f"Crisis contacts in the {D} days before enrolment", _count("ba.before", True)
+    yield fu, f"Crisis contacts in the {D} days after enrolment", _count("ba.after", True)
     cost = "Costs"
     yield cost, "Program team-hours on duty", lambda f: _num(f.costs.team_hours)
     yield cost, "Cost per call served", _cost("cost_per_call", "served_total", 0, "$")
@@ -211,9 +223,7 @@ def build_report(
         report.notes.append(f"No calls were received in {before.label}, the comparison period.")
     if suppressed:
         report.notes.append(SUPPRESSION_NOTE)
-    report.notes.append(
-        "Definitions of every figure (numerator, denominator, exclusions): docs/metrics.md."
-    )
+    report.notes.append(DEFINITIONS_NOTE)
     return report
 
 

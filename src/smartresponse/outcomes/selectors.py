@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from smartresponse.accounts.models import Agency
@@ -230,14 +230,6 @@ def agency_figures(
     )
 
 
-def program_metrics(user: Any, period: Period) -> Metrics:
-    """The metrics the dashboard shows, for the user's own agency only."""
-    require(user, Cap.DASHBOARD_VIEW)
-    agency: Agency = user.agency
-    records = call_records(agency, period)
-    return compute(records, period=(period.start, period.end), tz=agency.timezone)
-
-
 # --------------------------------------------------------------------------- follow-up and cases
 
 
@@ -349,20 +341,10 @@ def agency_case_outcomes(
     )
 
 
-def filter_choices(agency: Agency) -> dict[str, list[str]]:
-    """What the dashboard's filters offer: the agency's call types of the last year (most
-    frequent first) and its units."""
-    since = timezone.now() - dt.timedelta(days=365)
-    types = list(
-        Call.objects.filter(agency_id=agency.pk, received_at__gte=since)
-        .values("call_type")
-        .annotate(n=Count("id"))
-        .order_by("-n", "call_type")
-        .values_list("call_type", flat=True)[:200]
-    )
-    units = list(
+def filter_units(agency: Agency) -> list[str]:
+    """The agency's units, for the dashboard's team filter."""
+    return list(
         Unit.objects.filter(agency_id=agency.pk)
         .order_by("call_sign")
         .values_list("call_sign", flat=True)
     )
-    return {"call_types": types, "units": units}

@@ -176,8 +176,3 @@ def _add(target: dict[str, Fraction], row: Mapping[str, Fraction], factor: Fract
             target[k] = value
         else:
             target.pop(k, None)
-
-
-def lines_of_breakdown(total: str, parts: Sequence[str]) -> Line:
-    """A breakdown of `total` into `parts` (e.g. calls by source)."""
-    return Line(total, tuple(parts))

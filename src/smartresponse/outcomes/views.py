@@ -33,11 +33,11 @@ from .selectors import (
     CallFilter,
     Period,
     default_period,
-    filter_choices,
+    filter_units,
     local_today,
     program_figures,
 )
-from .suppression import Suppressed
+from .suppression import SMALL_MAX, Suppressed
 
 MAX_DAYS = 3 * 366
 QUICK_RANGES = (7, 28, 90, 365)
@@ -114,6 +114,7 @@ class Section:
     rows: list[Row] = field(default_factory=list)
     columns: tuple[str, ...] = ()
     note: str = ""
+    empty: str = ""  # said instead of a chart when there is nothing to draw
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _pct(value: float | None) -> str:
 
 
 def _minutes(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f} min"
+    return "–" if value is None else _("%(n)s min") % {"n": f"{value:.0f}"}
 
 
 def _parse_date(raw: str | None) -> dt.date | None:
@@ -465,8 +466,12 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
                     link(eligible="false"),
                 ),
             ],
-            ("", _("Calls"), _("Share of eligible")),
-            note=_("Not triaged calls are never counted as not eligible."),
+            ("", _("Calls"), _("Share")),
+            note=_(
+                "Shares: dispatched and served of eligible calls, not triaged of calls received, "
+                "not eligible of triaged calls. Not triaged calls are never counted as not "
+                "eligible."
+            ),
         )
     )
 
@@ -515,6 +520,7 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
                 "Every eligible call the team did not reach is in one bucket; a missing reason "
                 "is counted as such, not hidden."
             ),
+            empty=_("No eligible call went unserved."),
         )
     )
 
@@ -612,6 +618,7 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
                 "Calls a program unit was sent to. Percentiles by linear interpolation; a step "
                 "that was not recorded leaves the call out of that interval only."
             ),
+            empty=_("No program unit was sent to a call in this period."),
         )
     )
 
@@ -652,6 +659,7 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
             else "",
             _rows(s, "disposition", dispositions, disp_names, "encounters", link, "disposition"),
             (_("Disposition"), _("Encounters"), _("Share")),
+            empty=_("No encounters documented in this period."),
         )
     )
     return sections
@@ -779,11 +787,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period, filters.params())
     context = {
         "period": period,
-        "errors": errors,
         "metrics": metrics,
+        "errors": errors,
         "tiles": build_tiles(metrics, shown, link)
         + cost_tiles(shown, costs, filtered=bool(filters.params())),
-        "may_set_costs": can(user, Cap.COSTS_MANAGE),
         "sections": build_sections(metrics, shown, link),
         "daily": daily_section(metrics, shown, suppressed=suppressed),
         "daily_rows": daily_table(metrics, shown),
@@ -793,7 +800,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "suppression_note": SUPPRESSION_NOTE,
         "quick": quick_ranges(user.agency, period, filters.params()),
         "filters": filters,
-        "filter_choices": filter_choices(user.agency),
+        # Call types offered are those of the calls counted (no extra query on each load);
+        # with suppression, only those with more than a small count, so a rare type's mere
+        # presence is not given away.
+        "filter_choices": {
+            "call_types": [
+                t for t, n in metrics.by_call_type.items() if not suppressed or n > SMALL_MAX
+            ][:200],
+            "units": filter_units(user.agency),
+        },
         "tier_names": {k: v for k, v in TIER_NAMES.items() if k != UNTRIAGED},
         "sources": [(src.value, src.label) for src in Source],
         "agency": user.agency,

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .simulate import percentile
+
 HOURS_IN_WEEK = 168
 MAX_SERVICE_MINUTES = 24 * 60.0
 MIN_SAMPLES_PER_TYPE = 5  # fewer service times than this: the call type draws from all calls
@@ -108,13 +110,6 @@ def hourly_demand(calls: Sequence[PlanCall]) -> HourlyDemand:
     )
 
 
-def _percentile(ranked: Sequence[float], q: float) -> float:
-    pos = (len(ranked) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ranked) - 1)
-    return ranked[lo] + (ranked[hi] - ranked[lo]) * (pos - lo)
-
-
 @dataclass(frozen=True)
 class ServiceStats:
     """Service times of one call type (or of all calls): minutes on scene until clear."""
@@ -132,11 +127,11 @@ class ServiceStats:
 
     @property
     def median(self) -> float:
-        return _percentile(self.samples, 50)
+        return percentile(self.samples, 50)
 
     @property
     def p90(self) -> float:
-        return _percentile(self.samples, 90)
+        return percentile(self.samples, 90)
 
 
 @dataclass(frozen=True)

@@ -108,11 +108,6 @@ def merged(shifts: Sequence[Shift]) -> list[Shift]:
     return [Shift(d, st, h, n) for (d, st, h), n in sorted(counts.items())]
 
 
-def unit_shifts(shifts: Sequence[Shift]) -> list[Shift]:
-    """One shift per team (a shift of x3 becomes three shifts of one team)."""
-    return [Shift(s.day, s.start, s.hours) for s in shifts for _ in range(s.teams)]
-
-
 def format_roster(shifts: Sequence[Shift]) -> str:
     """The roster in the syntax `parse_roster` reads, days with the same shift together."""
     if not shifts:

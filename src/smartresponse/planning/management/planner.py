@@ -29,6 +29,7 @@ from smartresponse.planning.optimise import (
     OptimiseError,
     Target,
     evaluate,
+    templates,
 )
 from smartresponse.planning.optimise import (
     optimise as run_optimiser,
@@ -146,23 +147,23 @@ def add_parsers(sub: Any) -> None:
 
 
 def _protocol(opts: dict[str, Any]) -> Protocol:
+    if opts["protocol"] and opts["agency"]:
+        raise CommandError("give --protocol or --agency (its active protocol), not both")
     try:
         if opts["protocol"]:
             return load_protocol(opts["protocol"])
     except (ProtocolError, OSError) as exc:
         raise CommandError(str(exc)) from exc
-    from smartresponse.accounts.models import Agency
+    from smartresponse.core.commands import agency_from_option
     from smartresponse.triage.services import protocol_for
 
-    if opts["agency"]:
-        agency = Agency.objects.filter(slug=opts["agency"]).first()
-        if agency is None:
-            raise CommandError(f"no agency {opts['agency']!r}")
-    else:
-        agencies = list(Agency.objects.all()[:2])
-        if len(agencies) != 1:
+    if not opts["agency"]:
+        from smartresponse.accounts.models import Agency
+
+        live = Agency.objects.exclude(slug__contains="-retired-")
+        if live.count() != 1:
             raise CommandError("name a protocol (--protocol) or an agency (--agency)")
-        agency = agencies[0]
+    agency = agency_from_option(opts["agency"])
     try:
         return protocol_for(agency)
     except ProtocolError as exc:
@@ -173,10 +174,12 @@ def _tiers(opts: dict[str, Any], protocol: Protocol) -> tuple[str, ...]:
     if not opts["tiers"]:
         return tuple(t for t in TIERS if t in protocol.program_tiers)
     tiers = tuple(t.strip().upper() for t in opts["tiers"].split(",") if t.strip())
+    if not tiers:
+        raise CommandError(f"--tiers: name at least one tier (known: {', '.join(TIERS)})")
     unknown = [t for t in tiers if t not in TIERS]
-    if unknown or not tiers:
+    if unknown:
         raise CommandError(
-            f"--tiers: unknown tier {', '.join(unknown)!r} (known: {', '.join(TIERS)})"
+            f"--tiers: unknown tier(s) {', '.join(map(repr, unknown))} (known: {', '.join(TIERS)})"
         )
     return tiers
 
@@ -320,8 +323,17 @@ def _settings(opts: dict[str, Any]) -> tuple[Target, float | None, Distribution]
         except ValueError:
             raise CommandError("--hand-back-after is minutes or 'none'") from None
         _number(hand_back, "--hand-back-after")
+    if opts["service_sd"] and opts["service_distribution"] != "lognormal":
+        raise CommandError("--service-sd goes with --service-distribution lognormal")
+    if opts["service_sd"] and opts["service_minutes"] is None:
+        raise CommandError("--service-sd needs --service-minutes (the mean)")
+    if opts["travel_sd"] and not opts["travel_minutes"]:
+        raise CommandError("--travel-sd needs --travel-minutes above 0 (the mean)")
     try:
         target = Target(opts["target_served"], opts["max_wait"], opts["wait_percentile"])
+    except OptimiseError as exc:
+        raise CommandError(f"--target-served/--max-wait/--wait-percentile: {exc}") from exc
+    try:
         travel = Distribution(
             "lognormal" if opts["travel_sd"] else "constant",
             opts["travel_minutes"],
@@ -414,6 +426,10 @@ def optimise(cmd: BaseCommand, opts: dict[str, Any]) -> None:
     lengths = _int_list(opts["shift_lengths"], "--shift-lengths")
     starts = _int_list(opts["shift_starts"], "--shift-starts") if opts["shift_starts"] else None
     current = _parse_roster(opts["current"], "--current") if opts["current"] else None
+    try:  # checked before the history is read: that can take a while
+        templates(lengths, starts, opts["shift_days"])
+    except OptimiseError as exc:
+        raise CommandError(f"--shift-lengths/--shift-starts: {exc}") from exc
     target, hand_back, travel = _settings(opts)
     scenario, _, _ = _scenario(cmd, opts, travel)
     _hand_back_line(cmd, hand_back, target)

@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from smartresponse.audit.services import audit_record
         from smartresponse.outcomes.periods import PeriodError, parse_period
-        from smartresponse.outcomes.report import build_report, to_csv, to_xlsx
+        from smartresponse.outcomes.report import DEFINITIONS_NOTE, build_report, to_csv, to_xlsx
 
         agency = agency_from_option(opts.get("agency"))
         try:
@@ -60,8 +60,9 @@ class Command(BaseCommand):
             agency_id=agency.pk,
             detail={"period": period.label, "format": fmt, "suppressed": opts["suppress"]},
         )
-        for note in report.notes[:-1]:
-            self.stdout.write(note)
+        for note in report.notes:
+            if note != DEFINITIONS_NOTE:
+                self.stdout.write(note)
         self.stdout.write(
             f"Wrote {out}: {len(report.rows)} figures for {period.label} "
             f"({period.start} to {period.end}) beside {report.before.label}."
