@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python benchmarks/triage_bench.py
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/simulator.py
+	$(BIN)/python benchmarks/analytics.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

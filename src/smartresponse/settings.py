@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "smartresponse.directory",
     "smartresponse.cases",
     "smartresponse.planning",
+    "smartresponse.workforce",
 ]
 
 MIDDLEWARE = [
@@ -199,3 +200,8 @@ TASKS = {
 DISPATCH_ROAD_FACTOR = float(os.environ.get("DISPATCH_ROAD_FACTOR", "1.3"))
 DISPATCH_SPEED_KMH = float(os.environ.get("DISPATCH_SPEED_KMH", "40"))
 BOARD_POLL_SECONDS = float(os.environ.get("BOARD_POLL_SECONDS", "1"))
+
+# Analytics snapshot: Parquet files of past calls that the dashboard reads with DuckDB
+# (`smartresponse snapshot`, run by a timer); changes since its last refresh are read live.
+ANALYTICS_DIR = Path(os.environ.get("ANALYTICS_DIR", VAR_DIR / "analytics"))
+ANALYTICS_SNAPSHOT = envbool("ANALYTICS_SNAPSHOT", True)

@@ -38,6 +38,7 @@ def call_payload(**overrides: Any) -> dict[str, Any]:
         "call_type": "Welfare Check",
         "location": {
             "address": "1 Church St",
+            "area": "Downtown",
             "lat": DOWNTOWN[0],
             "lon": DOWNTOWN[1],
             "kind": "public_space",

@@ -50,12 +50,14 @@ def test_a_new_call_is_triaged_and_answered_201(cad):
     assert body["id"] == call.pk
     assert response["Location"] == f"/api/v1/calls/{call.pk}"
     assert body["external_id"] == "CAD-2026-000101"
+    assert call.area == "Downtown"  # kept for the dashboard's area figures
     assert body["status"] == "triaged"
     assert body["call_type"] == "Welfare Check"
     assert body["incident_type"] == "WELFARE"
     assert body["source"] == "911"
     assert body["location"] == {
         "address": "1 Church St",
+        "area": "Downtown",
         "lat": DOWNTOWN[0],
         "lon": DOWNTOWN[1],
         "kind": "public_space",
@@ -148,7 +150,13 @@ def test_a_call_without_location_is_accepted(cad):
     payload = call_payload()
     del payload["location"]
     body = cad.post("/calls", payload).json()
-    assert body["location"] == {"address": "", "lat": None, "lon": None, "kind": "unknown"}
+    assert body["location"] == {
+        "address": "",
+        "area": "",
+        "lat": None,
+        "lon": None,
+        "kind": "unknown",
+    }
 
 
 def test_received_at_keeps_its_instant_whatever_the_offset(cad):
@@ -477,3 +485,12 @@ def test_bad_unit_status_bodies_are_422(cad, make_unit, body, field):
     assert field_names(response) == [field]
     unit.refresh_from_db()
     assert unit.status == "available"
+
+
+def test_an_area_longer_than_the_field_is_a_field_error_and_stores_nothing(cad):
+    payload = call_payload()
+    payload["location"]["area"] = "x" * 101
+    response = cad.post("/calls", payload)
+    assert response.status_code == 422
+    assert any("area" in name for name in field_names(response))
+    assert not Call.objects.exists()

@@ -334,3 +334,11 @@ def test_call_list_filters_and_scopes(client, dispatcher, officer, make_user, ot
 def test_call_list_is_403_without_call_view(client, make_user):
     client.force_login(make_user(Role.ANALYST))
     assert client.get(reverse("call-list")).status_code == 403
+
+
+def test_the_area_typed_at_intake_is_kept_and_shown_on_the_call(client, dispatcher):
+    client.force_login(dispatcher)
+    response = client.post(reverse("call-new"), intake_post(area="  Old   North End "), follow=True)
+    call = Call.objects.get()
+    assert call.area == "Old North End"
+    assert "Old North End" in response.content.decode()

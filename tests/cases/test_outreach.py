@@ -210,3 +210,22 @@ def test_the_go_key_on_a_phone_asks_instead_of_logging_reached(client, owed, cas
         assert response.status_code == 400
         assert "Say whether you reached the person." in response.content.decode()
         assert not OutreachAttempt.objects.exists()
+
+
+def test_an_attempt_logged_from_the_case_page_returns_to_the_case(client, owed, casemanager):
+    with time_machine.travel(NOW, tick=False):
+        case = enrol(casemanager, person_of(owed.encounter))
+        client.force_login(casemanager)
+        page = client.get(f"/cases/{case.pk}/").content.decode()
+        link = f"/followups/{owed.pk}/?case={case.pk}"
+        assert link in page
+        form = client.get(link).content.decode()
+        assert f'name="case" value="{case.pk}"' in form
+        response = client.post(
+            f"/followups/{owed.pk}/",
+            {"method": "phone", "where": "", "note": "", "reached": "no", "case": str(case.pk)},
+        )
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
+    # From the caseload, the same form still goes back to the caseload.
+    with time_machine.travel(NOW, tick=False):
+        assert 'name="case"' not in client.get(f"/followups/{owed.pk}/").content.decode()

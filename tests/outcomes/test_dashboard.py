@@ -75,9 +75,10 @@ def test_dashboard_roles_see_the_page_with_charts(client, make_user, role, serve
     assert "Program dashboard" in html
     # Charts are server-rendered SVG, each labelled for screen readers, with a table beside it.
     svgs = re.findall(r"<svg [^>]*>", html)
-    # Funnel, unserved, sources, tiers, intervals, dispositions, and the calls per day, which
-    # the analyst (small counts suppressed) gets as a table only.
-    assert len(svgs) == (6 if role == Role.ANALYST else 7)
+    # Funnel, unserved, sources, tiers, intervals, dispositions, the map of calls (no area
+    # recorded here, so no area chart), and the calls per day, which the analyst (small counts
+    # suppressed) gets as a table only.
+    assert len(svgs) == (7 if role == Role.ANALYST else 8)
     assert all('role="img"' in s and "aria-label=" in s for s in svgs)
     assert "<table>" in html and '<script src="http' not in html
 

@@ -357,3 +357,19 @@ def test_shift_hours():
     assert shift_hours(dt.time(22), dt.time(6)) == 8
     assert shift_hours(dt.time(7, 30), dt.time(7, 30)) == 24
     assert shift_hours(None, None) == 24
+
+
+def test_calls_by_area_count_each_call_once_and_leave_out_calls_without_an_area():
+    records = [
+        rec(1, area="Downtown"),
+        rec(2, area="Downtown", eligible=None, tier=""),
+        rec(3, area="South End"),
+        rec(4, area=""),
+        rec(5, area="Old North End", status="cancelled"),
+        rec(6, area="South End"),
+        rec(7, area="Downtown"),
+    ]
+    m = compute(records)
+    assert m.by_area == {"Downtown": 3, "South End": 2, "Old North End": 1}
+    assert list(m.by_area) == ["Downtown", "South End", "Old North End"]  # largest first
+    assert m.received - sum(m.by_area.values()) == 1  # the call with no area recorded

@@ -29,6 +29,9 @@ class Agency(models.Model):
     center_lon = models.FloatField()
     road_factor = models.FloatField(default=1.3)
     speed_kmh = models.FloatField(default=40.0)
+    # The public page of suppressed quarterly aggregates (/public/<slug>/), off until a
+    # director publishes it.
+    transparency_published = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "agencies"

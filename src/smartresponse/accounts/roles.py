@@ -71,6 +71,12 @@ class Cap(StrEnum):
     CASE_WRITE = "case.write"  # enrol, update a case, log outreach attempts
     CASE_SUPERVISE = "case.supervise"  # every case of the agency, overdue page, rules, teams
     COSTS_MANAGE = "costs.manage"  # the unit costs behind cost per call and police time saved
+    REPORT_PRODUCE = "report.produce"  # produce the program report (PDF, CSV, Excel) on the web
+    PLAN_RUN = "plan.run"  # run the staffing planner (demand, roster simulation, optimiser)
+    TRANSPARENCY_MANAGE = "transparency.manage"  # publish the public page of aggregates
+    WORKFORCE_MANAGE = "workforce.manage"  # staff credentials, shifts, crews, courses, attendance
+    TRAINING_TAKE = "training.take"  # call-taker triage training sessions (never live calls)
+    TRAINING_MANAGE = "training.manage"  # write scenarios, see every trainee's accuracy
 
 
 # Roles whose members may read clinical documentation (HIPAA minimum necessary:
@@ -103,6 +109,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.BOARD_VIEW,
             # Intake looks up the persons known to the service (a caller, a subject).
             Cap.PERSON_VIEW,
+            Cap.TRAINING_TAKE,
         }
     ),
     Role.CLINICIAN: frozenset(_FIELD_TEAM),
@@ -152,6 +159,9 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.CASE_VIEW,
             Cap.CASE_WRITE,
             Cap.CASE_SUPERVISE,
+            Cap.WORKFORCE_MANAGE,
+            Cap.TRAINING_TAKE,
+            Cap.TRAINING_MANAGE,
         }
     ),
     Role.DIRECTOR: frozenset(
@@ -164,10 +174,13 @@ GRANTS: dict[Role, frozenset[Cap]] = {
             Cap.DASHBOARD_DRILLDOWN,
             Cap.PROTOCOL_VIEW,
             Cap.COSTS_MANAGE,
+            Cap.REPORT_PRODUCE,
+            Cap.PLAN_RUN,
+            Cap.TRANSPARENCY_MANAGE,
         }
     ),
-    # Analysts work with aggregates only.
-    Role.ANALYST: frozenset({Cap.DASHBOARD_VIEW}),
+    # Analysts work with aggregates only: their reports are always small-cell suppressed.
+    Role.ANALYST: frozenset({Cap.DASHBOARD_VIEW, Cap.REPORT_PRODUCE, Cap.PLAN_RUN}),
     Role.ADMIN: frozenset({Cap.AUDIT_VIEW, Cap.TOKEN_MANAGE, Cap.UNIT_VIEW}),
 }
 

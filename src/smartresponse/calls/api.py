@@ -47,6 +47,7 @@ class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address: str = Field("", max_length=255)
+    area: str = Field("", max_length=100, description="District, beat or neighbourhood.")
     lat: float | None = Field(None, allow_inf_nan=False, description="WGS 84 latitude.")
     lon: float | None = Field(None, allow_inf_nan=False, description="WGS 84 longitude.")
     kind: LocationKindName | None = Field("unknown", description="Kind of place.")
@@ -90,6 +91,7 @@ class CallIn(BaseModel):
             external_id=self.external_id,
             source=str(self.source.value),
             address=loc.address,
+            area=loc.area,
             lat=loc.lat,
             lon=loc.lon,
             location_kind=loc.kind or "unknown",
@@ -104,6 +106,7 @@ class CallIn(BaseModel):
 
 class LocationOut(BaseModel):
     address: str
+    area: str
     lat: float | None
     lon: float | None
     kind: str
@@ -214,6 +217,7 @@ def call_out(call: Call, units: list[str]) -> CallOut:
         source=call.source,
         location=LocationOut(
             address=call.address,
+            area=call.area,
             lat=call.lat,
             lon=call.lon,
             kind=call.location_kind or "unknown",

@@ -61,6 +61,12 @@ class CallIntakeForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    area = forms.CharField(
+        label=_("Area"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     lat = forms.FloatField(
         label=_("Latitude"),
         required=False,
@@ -133,6 +139,7 @@ class CallIntakeForm(forms.Form):
             external_id=data.get("external_id", ""),
             source=data["source"],
             address=data.get("address", ""),
+            area=data.get("area", ""),
             lat=data.get("lat"),
             lon=data.get("lon"),
             location_kind=data.get("location_kind") or "unknown",

@@ -92,6 +92,11 @@ class Call(models.Model):
     call_type = models.CharField(max_length=100, help_text="The agency's local call type.")
     incident_type = models.CharField("APCO 2.103 type", max_length=16, blank=True)
     address = models.CharField(max_length=255, blank=True)
+    area = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="District, beat or neighbourhood, as the CAD names it.",
+    )
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     location_kind = models.CharField(

@@ -93,6 +93,8 @@ def filter_calls(calls: QuerySet[Call], params: Any, *, program_tiers: Any) -> Q
         calls = calls.filter(source=params["source"])
     if params.get("call_type"):
         calls = calls.filter(call_type__iexact=params["call_type"])
+    if params.get("area"):
+        calls = calls.filter(area__iexact=params["area"])
     if params.get("unit"):
         calls = calls.filter(assignments__unit__call_sign__iexact=params["unit"]).distinct()
     if params.get("disposition"):

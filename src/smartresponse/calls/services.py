@@ -42,6 +42,7 @@ class CallInput:
     external_id: str = ""
     source: str = Source.E911
     address: str = ""
+    area: str = ""  # district, beat or neighbourhood
     lat: float | None = None
     lon: float | None = None
     location_kind: str = "unknown"
@@ -79,6 +80,8 @@ def validate_call_input(
             add("received_at", gettext("The received time needs a time zone offset."))
         elif data.received_at > now + CLOCK_SKEW:
             add("received_at", gettext("The received time is in the future."))
+    if len(data.area.strip()) > 100:
+        add("area", gettext("The area is longer than 100 characters."))
     if (data.lat is None) != (data.lon is None):
         add("location", gettext("Give both latitude and longitude, or neither."))
     elif data.lat is not None and data.lon is not None:
@@ -122,6 +125,7 @@ def call_create(*, user: Any, data: CallInput) -> tuple[Call, bool]:
         source=data.source,
         call_type=" ".join(data.call_type.split()),
         address=data.address.strip(),
+        area=" ".join(data.area.split()),
         lat=data.lat,
         lon=data.lon,
         location_kind=data.location_kind or "unknown",

@@ -324,6 +324,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
         query,
         program_tiers=protocol_for(user.agency).program_tiers,
     )
+    if query.get("no_area") == "true":  # the dashboard's "No area recorded" row
+        calls = calls.filter(area="")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["status"] == "open":

@@ -22,6 +22,7 @@ from smartresponse.accounts.policy import can, require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.calls.views import agency_page, safe_next
+from smartresponse.encounters.clinical_selectors import latest_screens_for_person
 from smartresponse.encounters.models import Disposition
 
 from . import consent as consent_rules
@@ -212,6 +213,8 @@ def _case_context(request: HttpRequest, case: Any, **extra: Any) -> dict[str, An
         "teams": list(selectors.teams_for(user)) if supervise else [],
         "consents": referral_selectors.consents_of(user, case.person),
         "referrals": referral_selectors.referrals_of_case(user, case),
+        # Clinical screens from the person's encounters (case and clinical access only).
+        "screens": latest_screens_for_person(user, case.person),
         "now": timezone.now(),
         "errors": {},
         "values": {},
@@ -419,6 +422,11 @@ def _outreach(request: HttpRequest, *, task: Any = None, case: Any = None) -> Ht
     )
     values = _outreach_defaults(task, case)
     values["note"] = ""
+    # Where to go back to: the case page the form was opened from, else the caseload. (The
+    # case page checks its own permission: a made-up number only leads to a 404.)
+    back_case = (
+        case.pk if case is not None else _int(request.POST.get("case", request.GET.get("case")))
+    )
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("method", "where", "note")}
@@ -445,9 +453,8 @@ def _outreach(request: HttpRequest, *, task: Any = None, case: Any = None) -> Ht
             else:
                 said = _("Logged: %(name)s not reached.")
             messages.success(request, said % {"name": name})
-            nxt = request.POST.get("next", "")
-            if nxt == "case" and case is not None:
-                return redirect("case-detail", pk=case.pk)
+            if back_case is not None:
+                return redirect("case-detail", pk=back_case)
             return redirect("caseload")
     due = task.due_at if task is not None else None
     now = timezone.now()
@@ -464,6 +471,7 @@ def _outreach(request: HttpRequest, *, task: Any = None, case: Any = None) -> Ht
             "values": values,
             "errors": errors,
             "call": task.encounter.call if task is not None and task.encounter_id else None,
+            "back_case": back_case,
         },
         status=400 if errors else 200,
     )

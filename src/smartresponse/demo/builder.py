@@ -54,6 +54,7 @@ from smartresponse.triage.protocol import SCREENING_QUESTIONS
 from . import narratives as text
 from .cases import add_demo_cases
 from .directory import add_demo_directory
+from .workforce import add_demo_workforce
 
 DATA = Path(__file__).with_name("data")
 
@@ -138,7 +139,7 @@ class CallType:
 
 
 @cache
-def reference() -> tuple[list[CallType], list[float], list[tuple[float, float, str]]]:
+def reference() -> tuple[list[CallType], list[float], list[tuple[float, float, str, str]]]:
     protocol_ = _protocol()
     crisis_types = protocol_.tiers["ALT"].incident_types | protocol_.tiers["CO"].incident_types
     types = []
@@ -162,7 +163,9 @@ def reference() -> tuple[list[CallType], list[float], list[tuple[float, float, s
     with (DATA / "hours.csv").open(encoding="utf-8") as fh:
         hours = [float(row["calls"]) for row in csv.DictReader(fh)]
     with (DATA / "places.csv").open(encoding="utf-8") as fh:
-        places = [(float(r["lat"]), float(r["lon"]), r["street"]) for r in csv.DictReader(fh)]
+        places = [
+            (float(r["lat"]), float(r["lon"]), r["street"], r["area"]) for r in csv.DictReader(fh)
+        ]
     return types, hours, places
 
 
@@ -488,7 +491,7 @@ class Builder:
         self.seq += 1
         ct = self.call_type = self.pick_type()
         _, _, places = reference()
-        lat, lon, street = rng.choice(places)
+        lat, lon, street, area = rng.choice(places)
         lat += rng.uniform(-0.0004, 0.0004)
         lon += rng.uniform(-0.0004, 0.0004)
         address = f"{rng.randint(1, 399)} {street}"
@@ -506,6 +509,7 @@ class Builder:
             external_id=f"DEMO-{received.astimezone(self.tz):%y%m%d}-{self.seq:05d}",
             source=source,
             address=address,
+            area=area,
             lat=round(lat, 5),
             lon=round(lon, 5),
             location_kind=self.location_kind(ct),
@@ -900,7 +904,7 @@ class Builder:
         _, _, places = reference()
         safe = {k: False for k in SCREENING_QUESTIONS}
         for i, (call_type, story) in enumerate(fresh[:wanted]):
-            lat, lon, street = places[(i * 37) % len(places)]
+            lat, lon, street, area = places[(i * 37) % len(places)]
             received = self.now - dt.timedelta(minutes=6 + 5 * i)
             data = CallInput(
                 call_type=call_type,
@@ -908,6 +912,7 @@ class Builder:
                 external_id=f"DEMO-LIVE-{i + 1}",
                 source="911",
                 address=f"{100 + 20 * i} {street}",
+                area=area,
                 lat=lat,
                 lon=lon,
                 location_kind="public_space",
@@ -1012,6 +1017,9 @@ def build(
         builder.backdate()
         builder.counts.update(add_demo_cases(builder.agency, now, seed))
         add_demo_costs(builder.agency)
+        builder.counts.update(
+            add_demo_workforce(builder.agency, builder.units, builder.crew, now, weeks)
+        )
     agency = builder.agency
     open_calls = Call.objects.filter(agency=agency).open().count()
     return DemoResult(

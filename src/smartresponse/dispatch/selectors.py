@@ -14,6 +14,7 @@ from django.utils import timezone
 from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.calls.models import Call
+from smartresponse.workforce.crews import crew_states
 
 from .eta import eta_minutes, haversine_km
 from .models import KINDS_FOR_TIER, Unit, UnitStatus
@@ -52,10 +53,16 @@ def recommend_units(user: Any, call: Call, *, now: dt.datetime | None = None) ->
     now = now or timezone.now()
     agency = call.agency
     kinds = KINDS_FOR_TIER.get(call.tier, ())
-    units = units_for(user).filter(kind__in=kinds, status=UnitStatus.AVAILABLE)
+    units = list(units_for(user).filter(kind__in=kinds, status=UnitStatus.AVAILABLE))
+    # Where the agency enforces crew rules, the schedule decides instead of the daily hours:
+    # a unit is offered only with a crew on shift that meets its kind's rule.
+    crews = crew_states(units, now)
     options = []
     for unit in units:
-        if not on_shift(unit, now, agency.timezone):
+        crew = crews.get(unit.pk)
+        if crew is not None and not crew.ready:
+            continue
+        if crew is None and not on_shift(unit, now, agency.timezone):
             continue
         if call.lat is None or call.lon is None:
             options.append(UnitOption(unit, None, None))

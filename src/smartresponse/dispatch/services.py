@@ -16,6 +16,7 @@ from smartresponse.calls.models import Call, Status
 from smartresponse.calls.services import _transition
 from smartresponse.core.errors import Conflict, field_errors
 from smartresponse.triage.services import protocol_for
+from smartresponse.workforce.crews import require_crew
 
 from .models import (
     BUSY_STATUSES,
@@ -48,6 +49,7 @@ def call_assign_unit(
     if unit.agency_id != user.agency_id or call.agency_id != user.agency_id:
         raise Conflict(gettext("That unit or call is not in your agency."))
     now = timezone.now()
+    require_crew(unit, now, field="unit")
     with transaction.atomic():
         claimed = Unit.objects.filter(
             pk=unit.pk, agency_id=user.agency_id, status=UnitStatus.AVAILABLE
@@ -127,6 +129,10 @@ def unit_set_status(
                     ]
                 }
             )
+        if status == UnitStatus.AVAILABLE and unit.status == UnitStatus.OUT_OF_SERVICE:
+            # Putting a unit in service: its crew on shift must meet its kind's rule when the
+            # agency enforces crew rules. A unit clearing a call is never held on the call.
+            require_crew(unit, now)
         call = (
             Call.objects.select_for_update().get(pk=unit.current_call_id)
             if unit.current_call_id

@@ -26,6 +26,7 @@ from smartresponse.accounts.roles import Cap
 from smartresponse.calls.selectors import open_calls_for
 from smartresponse.calls.views import agency_page, elapsed, safe_next
 from smartresponse.core.errors import Conflict, ValidationError
+from smartresponse.workforce.crews import crew_states
 
 from .models import UNIT_TRANSITIONS, Assignment, UnitStatus
 from .selectors import unit_get, units_for
@@ -60,6 +61,8 @@ def board_data(user: Any) -> dict[str, Any]:
     )
     calls = list(open_calls_for(user).prefetch_related(active))
     units = list(units_for(user).select_related("current_call"))
+    # Enforced crew rules: why a unit may not serve now (no crew on shift, a lapsed credential).
+    crews = {pk: state.reason for pk, state in crew_states(units, now).items() if not state.ready}
     may_control = can(user, Cap.CALL_DISPATCH)
     call_rows = [
         {
@@ -94,6 +97,7 @@ def board_data(user: Any) -> dict[str, Any]:
             else "",
             "call_address": u.current_call.address if u.current_call else "",
             "next": next_statuses(u.status) if may_control else [],
+            "crew_problem": crews.get(u.pk, ""),
         }
         for u in units
     ]
@@ -107,7 +111,9 @@ def board_data(user: Any) -> dict[str, Any]:
         "units": unit_rows,
         "version": version,
         "may_control": may_control,
-        "available": sum(1 for u in unit_rows if u["status"] == UnitStatus.AVAILABLE),
+        "available": sum(
+            1 for u in unit_rows if u["status"] == UnitStatus.AVAILABLE and not u["crew_problem"]
+        ),
         "queued": sum(1 for c in call_rows if c["status"] == "queued"),
         "poll_ms": max(250, int(settings.BOARD_POLL_SECONDS * 1000)),
         "updated_at": now,

@@ -22,6 +22,7 @@ from smartresponse.dispatch.models import Assignment, Unit, UnitStatus
 from smartresponse.dispatch.selectors import units_for
 from smartresponse.dispatch.views import fingerprint, next_statuses
 
+from .clinical_selectors import clinical_summary
 from .forms import EncounterForm
 from .selectors import encounter_get, encounter_view, encounters_for
 from .services import encounter_create
@@ -200,6 +201,7 @@ def encounter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "encounters/encounter_detail.html",
         {
             "e": encounter_view(user, encounter),
+            "clinical": clinical_summary(user, encounter),  # None unless clinical
             "call_id": encounter.call_id,
             "saved": request.GET.get("saved") == "1",
             "clear_draft": f"{reverse('encounter-new', args=[encounter.call_id])}:encounter-{encounter.call_id}",

@@ -189,3 +189,154 @@ def daily_rows(metrics: Metrics) -> list[dict[str, Any]]:
         ):
             rows.append({"day": d.day.isoformat(), "series": series, "calls": value})
     return rows
+
+
+def trend_chart(
+    rows: Sequence[dict[str, Any]], *, time_unit: str, lines: bool = True
+) -> dict[str, Any]:
+    """Calls received, eligible and served per week or month (`time_unit`), above the share
+    of eligible calls served. Each row is {"start", "series", "calls"} or {"start", "share"};
+    a hidden count or share has no row, so it has no point. With `lines` False the points
+    are not joined: a line across a hidden week would suggest a value for it."""
+    series = [
+        pgettext("calls counted", "Received"),
+        pgettext("calls counted", "Eligible"),
+        pgettext("calls counted", "Served"),
+    ]
+    fmt = "%b %Y" if time_unit == "month" else "%b %d"
+    x = alt.X("start:T", title=None, axis=alt.Axis(format=fmt, labelAngle=0, tickCount=8))
+    counts_data = [r for r in rows if "calls" in r]
+    shares_data = [r for r in rows if "share" in r]
+    point = alt.OverlayMarkDef(size=22, filled=True)
+    counts_mark = alt.Chart(alt.Data(values=counts_data))
+    counts = (
+        counts_mark.mark_line(point=point)
+        if lines
+        else counts_mark.mark_point(filled=True, size=36, opacity=1)
+    ).encode(
+        x=x,
+        y=alt.Y("calls:Q", title=_("Calls")),
+        color=alt.Color(
+            "series:N",
+            sort=series,
+            scale=alt.Scale(domain=series, range=[MUTED, ACCENT, OK]),
+            legend=alt.Legend(title=None, orient="bottom"),
+        ),
+    )
+    share_mark = alt.Chart(alt.Data(values=shares_data))
+    shares = (
+        share_mark.mark_line(point=alt.OverlayMarkDef(size=22, filled=True, color=OK), color=OK)
+        if lines
+        else share_mark.mark_point(filled=True, size=36, opacity=1, color=OK)
+    ).encode(
+        x=x,
+        y=alt.Y(
+            "share:Q",
+            title=_("Served of eligible"),
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%", tickCount=5),
+        ),
+    )
+    chart = alt.vconcat(
+        counts.properties(width=WIDTH * 2, height=170),
+        shares.properties(width=WIDTH * 2, height=90),
+        spacing=12,
+    )
+    return dict(_config(chart).to_dict())
+
+
+# Colour classes of the map for viewers who see suppressed figures: calls per cell as a range,
+# never a count, from 11 up (a cell of 1 to 10 is not drawn).
+MAP_BANDS = (11, 25, 50, 100, 250, 500, 1000)
+
+
+def map_band(n: int) -> int:
+    """The index in MAP_BANDS of the range holding n (n > 10)."""
+    return max(i for i, low in enumerate(MAP_BANDS) if n >= low)
+
+
+def map_band_label(i: int) -> str:
+    low = MAP_BANDS[i]
+    if i + 1 < len(MAP_BANDS):
+        return f"{low:,}–{MAP_BANDS[i + 1] - 1:,}"
+    return f"{low:,}+"
+
+
+@dataclass(frozen=True)
+class MapCell:
+    south: float
+    west: float
+    north: float
+    east: float
+    calls: int | None  # None: drawn by its range only
+    band: str = ""
+
+
+def call_map(
+    cells: Sequence[MapCell],
+    *,
+    box: tuple[float, float, float, float],
+    center: tuple[float, float],
+    aspect: float,
+    bands: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Calls per grid cell over the agency's box (south, west, north, east): no tiles, no
+    axes, the centre marked. With `bands`, cells are coloured by range and their marks carry
+    no count (not even in the accessible labels); otherwise by their count."""
+    south, west, north, east = box
+    width = WIDTH
+    height = max(120, int(width * aspect))
+    x_scale = alt.Scale(domain=[west, east], zero=False, nice=False)
+    y_scale = alt.Scale(domain=[south, north], zero=False, nice=False)
+    rows = [
+        {"w": c.west, "e": c.east, "s": c.south, "n": c.north, "calls": c.calls, "band": c.band}
+        for c in cells
+    ]
+    legend_title = _("Calls per cell")
+    base = alt.Chart(alt.Data(values=rows))
+    if bands:
+        color = alt.Color(
+            "band:O",
+            sort=list(bands),
+            scale=alt.Scale(domain=list(bands), scheme="blues"),
+            legend=alt.Legend(title=legend_title, orient="right"),
+        )
+    else:
+        color = alt.Color(
+            "calls:Q",
+            scale=alt.Scale(scheme="blues", zero=False),
+            legend=alt.Legend(title=legend_title, orient="right", format=",d"),
+        )
+    grid = base.mark_rect(stroke="white", strokeWidth=0.5, aria=not bands).encode(
+        x=alt.X("w:Q", scale=x_scale, axis=None),
+        x2="e:Q",
+        y=alt.Y("s:Q", scale=y_scale, axis=None),
+        y2="n:Q",
+        color=color,
+    )
+    frame = (
+        alt.Chart(alt.Data(values=[{"w": west, "e": east, "s": south, "n": north}]))
+        .mark_rect(fill="#f4f6f8", stroke="#c9d1d9", aria=False)
+        .encode(
+            x=alt.X("w:Q", scale=x_scale, axis=None),
+            x2="e:Q",
+            y=alt.Y("s:Q", scale=y_scale, axis=None),
+            y2="n:Q",
+        )
+    )
+    centre = {"lat": center[0], "lon": center[1], "label": _("Centre")}
+    centre_base = alt.Chart(alt.Data(values=[centre])).encode(
+        x=alt.X("lon:Q", scale=x_scale, axis=None), y=alt.Y("lat:Q", scale=y_scale, axis=None)
+    )
+    marker = centre_base.mark_point(
+        shape="cross", size=140, filled=True, color=DANGER, stroke="white", strokeWidth=1
+    )
+    label = centre_base.mark_text(
+        align="left", dx=9, dy=-2, fontSize=12, fontWeight="bold", color=DANGER
+    ).encode(text="label:N")
+    chart = (
+        alt.layer(frame, grid, marker, label)
+        .resolve_scale(color="independent")
+        .properties(width=width, height=height)
+    )
+    return dict(_config(chart).to_dict())

@@ -12,6 +12,7 @@ from typing import Any
 
 from smartresponse.accounts.policy import can
 from smartresponse.accounts.roles import Cap
+from smartresponse.encounters.clinical_metrics import RiskScreening
 
 from .metrics import (
     INTERVAL_LABELS,
@@ -28,11 +29,14 @@ from .metrics import (
     ReferralStats,
 )
 from .suppression import Line, Suppressed, suppress
+from .trend import COLUMNS
+from .trend import buckets as time_buckets
 
 ARREST = "arrest"  # the disposition counted by the "Arrests" tile (encounters.models)
 REFERRAL_COLUMNS = ("sent", "completed", "no_show", "declined", "open", "cancelled", "finished")
 REFERRAL_PARTS = ("completed", "no_show", "declined", "open", "cancelled")
 REFERRAL_FINISHED = ("completed", "no_show", "declined")
+NO_AREA = "no_area"  # the key of the calls with no area recorded (never an `area.` key)
 
 
 def suppressed_for(user: Any) -> bool:
@@ -91,13 +95,21 @@ def program_values(m: Metrics, c: CostStats) -> tuple[dict[str, int], list[Line]
     for key, s in m.intervals.items():
         values[f"interval.{key}.n"] = s.n
         values[f"interval.{key}.missing"] = s.missing + s.out_of_order
-    for d in m.by_day:
-        day = d.day.isoformat()
-        values |= {
-            f"day.{day}.received": d.received,
-            f"day.{day}.eligible": d.eligible,
-            f"day.{day}.served": d.served,
-        }
+    values |= {f"area.{k}": n for k, n in m.by_area.items()}
+    values[NO_AREA] = m.received - sum(m.by_area.values())
+    # A period is shown by day up to two months, beyond by week or month (trend.py): the
+    # counts of whichever it shows, each column of them adding up to the period's.
+    trend = time_buckets(m.by_day)
+    for b in trend:
+        values |= {f"{b.key}.{column}": b.count(column) for column in COLUMNS}
+    if not trend:
+        for d in m.by_day:
+            day = d.day.isoformat()
+            values |= {
+                f"day.{day}.received": d.received,
+                f"day.{day}.eligible": d.eligible,
+                f"day.{day}.served": d.served,
+            }
 
     lines = [
         Line("received", ("triaged", "not_triaged")),
@@ -106,6 +118,7 @@ def program_values(m: Metrics, c: CostStats) -> tuple[dict[str, int], list[Line]
         *_breakdown("eligible_unserved", "unserved", buckets),
         *_breakdown("received", "source", m.by_source),
         *_breakdown("received", "tier", m.by_tier),
+        Line("received", (*(f"area.{k}" for k in m.by_area), NO_AREA)),
         *_breakdown("encounters", "disposition", m.dispositions),
         Line("arrests", (f"disposition.{ARREST}",)),
         Line("transports", ("transports_hospital", "transports_community", "transports_other")),
@@ -120,12 +133,11 @@ def program_values(m: Metrics, c: CostStats) -> tuple[dict[str, int], list[Line]
         for k in INTERVAL_LABELS
         if k in m.intervals
     ]
-    if m.by_day:
+    if trend:
+        lines += [Line(column, tuple(f"{b.key}.{column}" for b in trend)) for column in COLUMNS]
+    elif m.by_day:
         days = [d.day.isoformat() for d in m.by_day]
-        lines += [
-            Line(column, tuple(f"day.{day}.{column}" for day in days))
-            for column in ("received", "eligible", "served")
-        ]
+        lines += [Line(column, tuple(f"day.{day}.{column}" for day in days)) for column in COLUMNS]
     return values, lines
 
 
@@ -135,6 +147,7 @@ def case_values(
     referrals: list[ReferralStats],
     total: ReferralStats,
     ba: BeforeAfter,
+    risk: RiskScreening | None = None,
 ) -> tuple[dict[str, int], list[Line]]:
     """Every count on the follow-up and referrals page, and the sums relating them."""
     values: dict[str, int] = {
@@ -165,6 +178,18 @@ def case_values(
         ),
         Line("ba.people", ("ba.fewer", "ba.same", "ba.more")),
     ]
+    if risk is not None:
+        values |= {
+            "rs.encounters": risk.encounters,
+            "rs.screened": risk.screened,
+            "rs.incomplete": risk.incomplete,
+            "rs.not_screened": risk.not_screened,
+        }
+        values |= {f"rs.risk.{level}": n for level, n in risk.risk.items()}
+        lines += [
+            Line("rs.encounters", ("rs.screened", "rs.incomplete", "rs.not_screened")),
+            Line("rs.screened", tuple(f"rs.risk.{level}" for level in risk.risk)),
+        ]
     rows = [(referral_key(r), r) for r in referrals] + [(referral_key(None), total)]
     for key, r in rows:
         for column in REFERRAL_COLUMNS:

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
@@ -202,6 +202,50 @@ def before_after_section(ba: BeforeAfter, s: Suppressed) -> Section:
     )
 
 
+RISK_NAMES = (
+    ("high", gettext_lazy("High risk"), charts.DANGER),
+    ("moderate", gettext_lazy("Moderate risk"), "#b7791f"),
+    ("low", gettext_lazy("Low risk"), charts.ACCENT),
+    ("none", gettext_lazy("No risk identified"), charts.OK),
+)
+
+
+def risk_section(out: CaseOutcomes, s: Suppressed) -> Section:
+    """Suicide-risk screens (C-SSRS screener) on encounters documented by clinical staff."""
+    summary = _(
+        "%(screened)s of %(total)s encounters documented by clinical staff (%(pct)s) have a "
+        "completed suicide-risk screen. Screens left incomplete, not counted as screened: "
+        "%(incomplete)s."
+    ) % {
+        "screened": s.show("rs.screened"),
+        "total": s.show("rs.encounters"),
+        "pct": _pct(s.share("rs.screened", "rs.encounters")),
+        "incomplete": s.show("rs.incomplete"),
+    }
+    levels = [(f"rs.risk.{key}", str(label), color) for key, label, color in RISK_NAMES]
+    return Section(
+        "risk",
+        _("Suicide-risk screening"),
+        summary,
+        charts.render_svg(
+            charts.bar_chart(
+                [_bar(s, key, label, color) for key, label, color in levels],
+                x_title=_("Encounters screened"),
+            ),
+            label=summary,
+        )
+        if out.risk.screened
+        else "",
+        [Row(label, s.show(key), s.share(key, "rs.screened")) for key, label, _c in levels],
+        (_("Latest screen"), _("Encounters"), _("Share of screened")),
+        note=_(
+            "Encounters that began in the period, documented by a clinician, paramedic, peer or "
+            "case manager. The latest C-SSRS screener of each encounter counts."
+        ),
+        empty=_("No encounter documented by clinical staff in this period."),
+    )
+
+
 def referral_row(r: ReferralStats | None, name: str, s: Suppressed) -> dict[str, Any]:
     """A row of the referral table as published (r None: the total row)."""
     key = referral_key(r)
@@ -237,7 +281,12 @@ def followup_report(request: HttpRequest) -> HttpResponse:
     suppressed = suppressed_for(user)
     shown = publish(
         *case_values(
-            out.followup, out.enrolment, out.referrals, out.referral_total, out.before_after
+            out.followup,
+            out.enrolment,
+            out.referrals,
+            out.referral_total,
+            out.before_after,
+            out.risk,
         ),
         suppressed=suppressed,
     )
@@ -245,7 +294,11 @@ def followup_report(request: HttpRequest) -> HttpResponse:
         "period": period,
         "errors": errors,
         "tiles": followup_tiles(out, shown),
-        "sections": [followup_section(out, shown), before_after_section(out.before_after, shown)],
+        "sections": [
+            followup_section(out, shown),
+            before_after_section(out.before_after, shown),
+            risk_section(out, shown),
+        ],
         "referrals": referral_rows(out, shown),
         "referral_total": referral_row(None, _("All services"), shown),
         "suppressed": suppressed,

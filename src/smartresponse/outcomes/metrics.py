@@ -76,6 +76,7 @@ class CallRecord:
     encounters: tuple[EncounterFacts, ...] = ()
     call_type: str = ""  # the agency's own call type (for the police time it would take)
     police_sent: bool = False  # a police unit (tier LE or CO) was assigned too
+    area: str = ""  # district, beat or neighbourhood ("" when not recorded)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Metrics:
     transports_other: int = 0
     by_day: list[DayCount] = field(default_factory=list)
     by_call_type: dict[str, int] = field(default_factory=dict)  # the agency's own call types
+    by_area: dict[str, int] = field(default_factory=dict)  # calls with an area recorded
 
     @property
     def eligible_rate(self) -> float | None:
@@ -291,6 +293,7 @@ def compute(
         transports_other=sum(1 for e in encounters if e.disposition in TO_ELSEWHERE),
         by_day=daily_counts(records, period[0], period[1], tz) if period else [],
         by_call_type=_by_count(Counter(r.call_type for r in records if r.call_type)),
+        by_area=_by_count(Counter(r.area for r in records if r.area)),
     )
 
 

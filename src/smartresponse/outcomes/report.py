@@ -45,6 +45,12 @@ REASONS = {
 }
 SOURCES = {s.value: str(s.label) for s in Source}
 DISPOSITIONS = {d.value: str(d.label) for d in Disposition}
+RISK_LABELS = {
+    "high": "high risk",
+    "moderate": "moderate risk",
+    "low": "low risk",
+    "none": "no risk identified",
+}
 
 
 @dataclass
@@ -75,6 +81,8 @@ class Report:
     generated_at: dt.datetime
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The published figures of the period, for the PDF's charts (drawn from the same numbers).
+    figures: Figures | None = field(default=None, repr=False, compare=False)
 
 
 def _pct(value: float | None) -> str:
@@ -101,6 +109,7 @@ def figures(agency: Agency, p: ReportPeriod, *, suppressed: bool, now: dt.dateti
                 cases.referrals,
                 cases.referral_total,
                 cases.before_after,
+                cases.risk,
             ),
             suppressed=suppressed,
         ),
@@ -201,6 +210,13 @@ def _rows(cur: Figures, prev: Figures) -> Iterable[tuple[str, str, Getter]]:
     yield fu, f"Enrolled people with {D} days after enrolment", _count("ba.people", True)
     yield fu, f"Crisis contacts in the {D} days before enrolment", _count("ba.before", True)
     yield fu, f"Crisis contacts in the {D} days after enrolment", _count("ba.after", True)
+    care = "Clinical care"
+    yield care, "Encounters documented by clinical staff", _count("rs.encounters", True)
+    yield care, "With a completed suicide-risk screen (C-SSRS)", _count("rs.screened", True)
+    yield care, "Completed risk screen, share", _share("rs.screened", "rs.encounters", True)
+    yield care, "Risk screen left incomplete", _count("rs.incomplete", True)
+    for level, label in RISK_LABELS.items():
+        yield care, f"Screened: {label}", _count(f"rs.risk.{level}", True)
     cost = "Costs"
     yield cost, "Program team-hours on duty", lambda f: _num(f.costs.team_hours)
     yield cost, "Cost per call served", _cost("cost_per_call", "served_total", 0, "$")
@@ -209,13 +225,23 @@ def _rows(cur: Figures, prev: Figures) -> Iterable[tuple[str, str, Getter]]:
 
 
 def build_report(
-    agency: Agency, period: ReportPeriod, *, suppressed: bool, now: dt.datetime | None = None
+    agency: Agency,
+    period: ReportPeriod,
+    *,
+    suppressed: bool,
+    now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
+    """`progress` is told "period", then "before", as each period's figures are counted."""
     now = now or timezone.now()
     before = previous(period)
     cur = figures(agency, period, suppressed=suppressed, now=now)
+    if progress:
+        progress("period")
     prev = figures(agency, before, suppressed=suppressed, now=now)
-    report = Report(agency.name, period, before, suppressed, now)
+    if progress:
+        progress("before")
+    report = Report(agency.name, period, before, suppressed, now, figures=cur)
     report.rows = [Row(s, label, get(cur), get(prev)) for s, label, get in _rows(cur, prev)]
     if cur.metrics.received == 0:
         report.notes.append(f"No calls were received in {period.label}: rates show as –.")

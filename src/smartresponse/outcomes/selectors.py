@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -21,6 +22,8 @@ from smartresponse.accounts.roles import Cap
 from smartresponse.calls.models import Call
 from smartresponse.cases.models import Case, FollowUpTask, Referral, TaskKind
 from smartresponse.dispatch.models import Assignment, Unit
+from smartresponse.encounters.clinical_metrics import RiskScreening, risk_screening
+from smartresponse.encounters.clinical_selectors import agency_risk_screening_rows
 from smartresponse.encounters.models import Disposition, Encounter
 from smartresponse.people.models import PersonRecord
 from smartresponse.people.selectors import person_contact_calls
@@ -106,6 +109,7 @@ class CallFilter:
     source: str = ""
     call_type: str = ""
     unit: str = ""  # a unit's call sign
+    area: str = ""  # the call's district, beat or neighbourhood (ignoring case)
 
     def q(self, prefix: str = "") -> Q:
         """The condition on Call, through `prefix` (e.g. "call__") from a related model."""
@@ -116,6 +120,8 @@ class CallFilter:
             q &= Q(**{f"{prefix}source": self.source})
         if self.call_type:
             q &= Q(**{f"{prefix}call_type__iexact": self.call_type})
+        if self.area:
+            q &= Q(**{f"{prefix}area__iexact": self.area})
         if self.unit:
             q &= Q(
                 **{
@@ -182,14 +188,17 @@ def call_records(
     # CALL_FIELDS are CallRecord's first fields, in order: rows go in positionally.
     return [
         CallRecord(
-            *row[:-1],
+            *row[:-2],
             program_unit_sent=row[0] in program_sent,
             units_sent=units.get(row[0], 0),
             encounters=tuple(encounters.get(row[0], ())),
-            call_type=row[-1],
+            call_type=row[-2],
             police_sent=row[0] in police_sent,
+            area=row[-1],
         )
-        for row in calls.order_by().values_list(*CALL_FIELDS, "call_type").iterator(chunk_size=5000)
+        for row in calls.order_by()
+        .values_list(*CALL_FIELDS, "call_type", "area")
+        .iterator(chunk_size=5000)
     ]
 
 
@@ -221,7 +230,16 @@ def agency_figures(
 ) -> tuple[Metrics, CostStats]:
     """The same, for an agency (the report command, which runs on the server's own authority).
     With filters, the team-hours (and so cost per call) stay the program's whole: a cost per
-    call of one source or type alone would need the time spent on it."""
+    call of one source or type alone would need the time spent on it.
+
+    From the analytics snapshot when there is one (ANALYTICS_SNAPSHOT): the same numbers
+    (outcomes/snapshot.py), without reading every call of the period."""
+    if settings.ANALYTICS_SNAPSHOT:
+        from .snapshot import snapshot_figures
+
+        figures = snapshot_figures(agency, period, filters)
+        if figures is not None:
+            return figures
     records = call_records(agency, period, filters)
     costs = CostSettings.for_agency(agency.pk).unit_costs()
     return (
@@ -317,6 +335,7 @@ class CaseOutcomes:
     referral_total: ReferralStats
     before_after: BeforeAfter
     now: dt.datetime
+    risk: RiskScreening = field(default_factory=lambda: RiskScreening(0, 0, 0))
 
 
 def case_outcomes(user: Any, period: Period, *, now: dt.datetime | None = None) -> CaseOutcomes:
@@ -338,6 +357,7 @@ def agency_case_outcomes(
         referral_total=total,
         before_after=contacts_before_after(before_after_facts(agency, period), now=now),
         now=now,
+        risk=risk_screening(agency_risk_screening_rows(agency.pk, *period.bounds(agency.timezone))),
     )
 
 
@@ -347,4 +367,118 @@ def filter_units(agency: Agency) -> list[str]:
         Unit.objects.filter(agency_id=agency.pk)
         .order_by("call_sign")
         .values_list("call_sign", flat=True)
+    )
+
+
+# --------------------------------------------------------------------------- areas and the map
+
+
+def area_counts(agency: Agency, period: Period) -> dict[str, int]:
+    """Calls per recorded area in the period, whatever the other filters (the choices of the
+    dashboard's area filter): one GROUP BY query."""
+    from django.db.models import Count
+
+    lo, hi = period.bounds(agency.timezone)
+    rows = (
+        Call.objects.filter(agency_id=agency.pk, received_at__gte=lo, received_at__lt=hi)
+        .exclude(area="")
+        .order_by()
+        .values_list("area")
+        .annotate(n=Count("id"))
+    )
+    return dict(sorted(((a, n) for a, n in rows), key=lambda kv: (-kv[1], kv[0])))
+
+
+KM_PER_DEGREE = 111.32  # of latitude, and of longitude at the equator
+MAX_GRID_CELLS = 60  # along the longer side of the agency's box: cells grow to keep to it
+
+
+@dataclass(frozen=True)
+class CallGrid:
+    """Calls located inside the agency's box, counted per cell of a regular grid over it;
+    cell (row, col) spans [south + row * cell_lat, + cell_lat) and the same in longitude."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+    cell_lat: float  # degrees
+    cell_lon: float
+    cell_km: float
+    rows: int
+    cols: int
+    cells: dict[tuple[int, int], int]
+    center: tuple[float, float]
+
+    @property
+    def located(self) -> int:
+        return sum(self.cells.values())
+
+    @property
+    def aspect(self) -> float:
+        """Height over width of the box on the ground."""
+        import math
+
+        km_lon = KM_PER_DEGREE * math.cos(math.radians((self.south + self.north) / 2))
+        width = max((self.east - self.west) * km_lon, 1e-9)
+        return (self.north - self.south) * KM_PER_DEGREE / width
+
+
+def call_grid(
+    agency: Agency, period: Period, filters: CallFilter = NO_FILTER, *, cell_km: float = 0.5
+) -> CallGrid:
+    """The calls of the period (and filters) with a location in the agency's box, binned into
+    cells of about `cell_km` km in the database: one GROUP BY query on the floored offsets."""
+    import math
+
+    from django.db.models import Count, F, FloatField, Value
+    from django.db.models.functions import Floor
+
+    south, west, north, east = (
+        agency.area_south,
+        agency.area_west,
+        agency.area_north,
+        agency.area_east,
+    )
+    km_lon = KM_PER_DEGREE * math.cos(math.radians((south + north) / 2))
+    longest_km = max((north - south) * KM_PER_DEGREE, (east - west) * km_lon, cell_km)
+    cell_km = max(cell_km, longest_km / MAX_GRID_CELLS)
+    cell_lat, cell_lon = cell_km / KM_PER_DEGREE, cell_km / km_lon
+    rows = max(1, math.ceil((north - south) / cell_lat))
+    cols = max(1, math.ceil((east - west) / cell_lon))
+    lo, hi = period.bounds(agency.timezone)
+    found = (
+        Call.objects.filter(
+            filters.q(),
+            agency_id=agency.pk,
+            received_at__gte=lo,
+            received_at__lt=hi,
+            lat__gte=south,
+            lat__lte=north,
+            lon__gte=west,
+            lon__lte=east,
+        )
+        .order_by()
+        .annotate(
+            row=Floor((F("lat") - Value(south)) / Value(cell_lat), output_field=FloatField()),
+            col=Floor((F("lon") - Value(west)) / Value(cell_lon), output_field=FloatField()),
+        )
+        .values_list("row", "col")
+        .annotate(n=Count("id"))
+    )
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    for row, col, n in found:  # a call on the north or east edge joins the last cell
+        cells[(min(int(row), rows - 1), min(int(col), cols - 1))] += n
+    return CallGrid(
+        south,
+        west,
+        north,
+        east,
+        cell_lat,
+        cell_lon,
+        cell_km,
+        rows,
+        cols,
+        dict(cells),
+        (agency.center_lat, agency.center_lon),
     )

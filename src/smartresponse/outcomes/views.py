@@ -27,17 +27,21 @@ from smartresponse.calls.models import Source, UnservedReason
 from smartresponse.encounters.models import Disposition
 
 from . import charts
-from .disclosure import program_values, publish, suppressed_for
+from .disclosure import NO_AREA, program_values, publish, suppressed_for
 from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, UNTRIAGED, CostStats, Metrics
 from .selectors import (
     CallFilter,
+    CallGrid,
     Period,
+    area_counts,
+    call_grid,
     default_period,
     filter_units,
     local_today,
     program_figures,
 )
 from .suppression import SMALL_MAX, Suppressed
+from .trend import COLUMNS, Bucket, buckets
 
 MAX_DAYS = 3 * 366
 QUICK_RANGES = (7, 28, 90, 365)
@@ -584,6 +588,8 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
         )
     )
 
+    sections.append(area_section(m, s, link))
+
     interval_rows = charts.interval_rows(m)
     int_summary = _("Response intervals of calls the team was sent to: %(list)s.") % {
         "list": "; ".join(
@@ -663,6 +669,189 @@ def build_sections(m: Metrics, s: Suppressed, link: Links) -> list[Section]:
         )
     )
     return sections
+
+
+def area_section(m: Metrics, s: Suppressed, link: Links) -> Section:
+    """Calls by the area recorded on them (district, beat or neighbourhood, as the CAD names
+    it), largest first, and the calls with none: together they are the calls received."""
+    areas = _order(s, "area", m.by_area)
+    no_area = _("No area recorded")
+    summary = _("Calls by area: %(list)s.") % {
+        "list": "; ".join(
+            [f"{k} {s.show(f'area.{k}')}" for k in areas] + [f"{no_area} {s.show(NO_AREA)}"]
+        )
+    }
+    bars = [_bar(s, f"area.{k}", k) for k in areas]
+    bars.append(_bar(s, NO_AREA, no_area, charts.MUTED))
+    rows = [
+        Row(k, s.show(f"area.{k}"), s.share(f"area.{k}", "received"), link(area=k)) for k in areas
+    ]
+    rows.append(Row(no_area, s.show(NO_AREA), s.share(NO_AREA, "received"), link(no_area="true")))
+    return Section(
+        "areas",
+        _("Calls by area"),
+        summary,
+        charts.render_svg(charts.bar_chart(bars, x_title=_("Calls")), label=summary)
+        if areas
+        else "",
+        rows,
+        (_("Area"), _("Calls"), _("Share")),
+        note=_("Areas as the dispatch system names them; a call without one is counted apart."),
+        empty=_("No call in this period has an area recorded."),
+    )
+
+
+def _bucket_label(b: Bucket) -> str:
+    if b.key.startswith("month."):
+        label = date_format(b.start, "F Y")
+    else:
+        label = _("Week of %(day)s") % {"day": date_format(b.start, "j M Y")}
+    if b.partial:
+        label += " " + _("(%(start)s to %(end)s only)") % {
+            "start": date_format(b.start, "j M"),
+            "end": date_format(b.end, "j M"),
+        }
+    return label
+
+
+def trend_table(trend: list[Bucket], s: Suppressed) -> list[dict[str, Any]]:
+    """The weeks or months as published: each count, and served of eligible."""
+    return [
+        {"label": _bucket_label(b)}
+        | {c: s.show(f"{b.key}.{c}") for c in COLUMNS}
+        | {"share": _pct(s.share(f"{b.key}.served", f"{b.key}.eligible"))}
+        for b in trend
+    ]
+
+
+def trend_section(trend: list[Bucket], s: Suppressed, *, suppressed: bool) -> Section | None:
+    """Calls per week (or month) and the share of eligible calls served, for periods too long
+    to read day by day. A hidden count or share has no point, and once a count is hidden the
+    points are not joined, so no line runs through a hidden week."""
+    if not trend:
+        return None
+    monthly = trend[0].key.startswith("month.")
+    series = {
+        "received": pgettext("calls counted", "Received"),
+        "eligible": pgettext("calls counted", "Eligible"),
+        "served": pgettext("calls counted", "Served"),
+    }
+    rows: list[dict[str, Any]] = []
+    for b in trend:
+        start = f"{b.start.isoformat()}T00:00:00"  # local midnight, not UTC
+        for column, name in series.items():
+            key = f"{b.key}.{column}"
+            if not s.hidden(key):
+                rows.append({"start": start, "series": name, "calls": s.values[key]})
+        share = s.share(f"{b.key}.served", f"{b.key}.eligible")
+        if share is not None:
+            rows.append({"start": start, "share": round(share, 4)})
+    counts = {
+        "n": len(trend),
+        "received": s.show("received"),
+        "eligible": s.show("eligible"),
+        "served": s.show("served"),
+        "pct": _pct(s.share("served", "eligible")),
+    }
+    summary = (
+        ngettext(
+            "Calls per month over %(n)s month: %(received)s received, %(eligible)s eligible, "
+            "%(served)s served (%(pct)s of eligible).",
+            "Calls per month over %(n)s months: %(received)s received, %(eligible)s eligible, "
+            "%(served)s served (%(pct)s of eligible).",
+            len(trend),
+        )
+        if monthly
+        else ngettext(
+            "Calls per week over %(n)s week: %(received)s received, %(eligible)s eligible, "
+            "%(served)s served (%(pct)s of eligible).",
+            "Calls per week over %(n)s weeks: %(received)s received, %(eligible)s eligible, "
+            "%(served)s served (%(pct)s of eligible).",
+            len(trend),
+        )
+    ) % counts
+    return Section(
+        "trend",
+        _("Calls per month") if monthly else _("Calls per week"),
+        summary,
+        charts.render_svg(
+            charts.trend_chart(
+                rows,
+                time_unit="month" if monthly else "week",
+                lines=not any(s.hidden(f"{b.key}.{c}") for b in trend for c in COLUMNS),
+            ),
+            label=summary,
+        ),
+        [],
+        (
+            _("Month") if monthly else _("Week"),
+            pgettext("calls counted", "Received"),
+            pgettext("calls counted", "Eligible"),
+            pgettext("calls counted", "Served"),
+            _("Served of eligible"),
+        ),
+        note=_(
+            "A week or month cut by the period counts the days inside it only. Weeks and "
+            "months with a hidden count have no point on the chart."
+        )
+        if suppressed
+        else _("A week or month cut by the period counts the days inside it only."),
+    )
+
+
+def map_section(grid: CallGrid, m: Metrics, *, suppressed: bool) -> Section:
+    """Calls by location: a grid over the agency's box, each cell coloured by its calls. For
+    viewers who see suppressed figures, a cell of 1 to 10 calls is not drawn and the others
+    are coloured by range, with no count anywhere in the figure: a count per cell, summed and
+    taken from the calls received, would give the hidden cells back."""
+    cells: list[charts.MapCell] = []
+    present: set[int] = set()
+    for (row, col), n in sorted(grid.cells.items()):
+        if n <= 0 or (suppressed and n <= SMALL_MAX):
+            continue
+        south, west = grid.south + row * grid.cell_lat, grid.west + col * grid.cell_lon
+        box = (south, west, south + grid.cell_lat, west + grid.cell_lon)
+        if suppressed:
+            band = charts.map_band(n)
+            present.add(band)
+            cells.append(charts.MapCell(*box, None, charts.map_band_label(band)))
+        else:
+            cells.append(charts.MapCell(*box, n))
+    km = f"{grid.cell_km:.1f}"
+    if suppressed:
+        summary = _(
+            "Calls with a location in the service area, in cells of about %(km)s km, coloured "
+            "by range of calls; the centre of the area is marked."
+        ) % {"km": km}
+        note = _(
+            "Cells with 1 to 10 calls are not drawn, and no cell's count is given: the colours "
+            "show ranges only."
+        )
+    else:
+        busiest = max(grid.cells.values(), default=0)
+        summary = _(
+            "%(located)s of %(received)s calls had a location in the service area, in cells "
+            "of about %(km)s km; the busiest cell had %(busiest)s calls. The centre of the "
+            "area is marked."
+        ) % {
+            "located": f"{grid.located:,}",
+            "received": f"{m.received:,}",
+            "km": km,
+            "busiest": f"{busiest:,}",
+        }
+        note = _("Calls without a location, or located outside the service area, are not drawn.")
+    bands = [charts.map_band_label(i) for i in sorted(present)]
+    svg = charts.render_svg(
+        charts.call_map(
+            cells,
+            box=(grid.south, grid.west, grid.north, grid.east),
+            center=grid.center,
+            aspect=grid.aspect,
+            bands=bands if suppressed else (),
+        ),
+        label=summary,
+    )
+    return Section("map", _("Calls by location"), summary, svg, [], (), note=note)
 
 
 def interval_table(m: Metrics, s: Suppressed) -> list[dict[str, Any]]:
@@ -754,6 +943,16 @@ def quick_ranges(
     return quick
 
 
+def export_form(period: Period, filters: CallFilter, *, suppressed: bool) -> dict[str, Any]:
+    """The "Download CSV" form: the page's period and filters, and whether the viewer may ask
+    for an exact copy (a suppressed viewer's copies are always suppressed)."""
+    return {
+        "params": {"from": period.start.isoformat(), "to": period.end.isoformat()}
+        | filters.params(),
+        "always_suppressed": suppressed,
+    }
+
+
 def filters_from_request(request: HttpRequest) -> tuple[CallFilter, list[str]]:
     """The dashboard's filters; a value that cannot be one is reported and ignored."""
     errors: list[str] = []
@@ -770,7 +969,22 @@ def filters_from_request(request: HttpRequest) -> tuple[CallFilter, list[str]]:
         source = ""
     call_type = " ".join(get.get("call_type", "").split())[:100]
     unit = get.get("unit", "").strip()[:20]
-    return CallFilter(tier=tier, source=source, call_type=call_type, unit=unit), errors
+    area = " ".join(get.get("area", "").split())[:100]
+    return CallFilter(tier=tier, source=source, call_type=call_type, unit=unit, area=area), errors
+
+
+def area_choices(
+    user: Any, period: Period, filters: CallFilter, metrics: Metrics, *, suppressed: bool
+) -> list[str]:
+    """The areas offered by the filter: those of the period's calls, whatever the other
+    filters (from the figures when there are none, else one small query); with suppression,
+    only areas with more than a small count, so a rare area's presence is not given away.
+    The area chosen stays on the list."""
+    counts = area_counts(user.agency, period) if filters.params() else metrics.by_area
+    names = [a for a, n in counts.items() if not suppressed or n > SMALL_MAX][:200]
+    if filters.area and filters.area.casefold() not in {a.casefold() for a in names}:
+        names.append(filters.area)
+    return sorted(names, key=str.casefold)
 
 
 @login_required
@@ -785,6 +999,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     suppressed = suppressed_for(user)
     shown = publish(*program_values(metrics, costs), suppressed=suppressed)
     link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period, filters.params())
+    trend = buckets(metrics.by_day)
     context = {
         "period": period,
         "metrics": metrics,
@@ -792,8 +1007,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tiles": build_tiles(metrics, shown, link)
         + cost_tiles(shown, costs, filtered=bool(filters.params())),
         "sections": build_sections(metrics, shown, link),
-        "daily": daily_section(metrics, shown, suppressed=suppressed),
-        "daily_rows": daily_table(metrics, shown),
+        "daily": None if trend else daily_section(metrics, shown, suppressed=suppressed),
+        "daily_rows": [] if trend else daily_table(metrics, shown),
+        "trend": trend_section(trend, shown, suppressed=suppressed),
+        "trend_rows": trend_table(trend, shown),
+        "map": map_section(call_grid(user.agency, period, filters), metrics, suppressed=suppressed),
+        "export": export_form(period, filters, suppressed=suppressed),
         "intervals": interval_table(metrics, shown),
         "drilldown": bool(link.base),
         "suppressed": suppressed,
@@ -808,6 +1027,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 t for t, n in metrics.by_call_type.items() if not suppressed or n > SMALL_MAX
             ][:200],
             "units": filter_units(user.agency),
+            "areas": area_choices(user, period, filters, metrics, suppressed=suppressed),
         },
         "tier_names": {k: v for k, v in TIER_NAMES.items() if k != UNTRIAGED},
         "sources": [(src.value, src.label) for src in Source],

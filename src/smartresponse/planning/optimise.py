@@ -267,6 +267,7 @@ class OptimiseResult:
     evaluations: int = 0
     repairs: int = 0
     log: list[str] = field(default_factory=list)
+    tried: list[Evaluation] = field(default_factory=list)  # every roster simulated, in order
 
     @property
     def shifts(self) -> list[Shift]:
@@ -337,7 +338,7 @@ def optimise(
     if not met:
         log.append("The target was not met: the roster shown is the last one tried.")
     log.append(f"{count[0]} rosters simulated; kept the one from the {name} cover.")
-    return OptimiseResult(best, need, first, count[0], repairs, log)
+    return OptimiseResult(best, need, first, count[0], repairs, log, list(cache.values()))
 
 
 def _shortened(unit: Unit, n: int, same_end: bool) -> Unit:

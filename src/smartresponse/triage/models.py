@@ -149,3 +149,12 @@ class ReplayRun(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (ReplayStatus.QUEUED, ReplayStatus.RUNNING)
+
+
+# The training models live in their own file.
+from .training_models import (  # noqa: E402, F401
+    ScenarioOrigin,
+    TrainingAttempt,
+    TrainingScenario,
+    TrainingSession,
+)

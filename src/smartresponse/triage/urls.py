@@ -20,3 +20,41 @@ urlpatterns += [
         name="protocol-replay-progress",
     ),
 ]
+
+from . import training_views  # noqa: E402
+
+urlpatterns += [
+    path("training/", training_views.training_home, name="training-home"),
+    path("training/sessions/<int:pk>/", training_views.training_session, name="training-session"),
+    path(
+        "training/sessions/<int:pk>/next/",
+        training_views.training_scenario,
+        name="training-scenario",
+    ),
+    path(
+        "training/sessions/<int:pk>/answers/<int:n>/",
+        training_views.training_feedback,
+        name="training-feedback",
+    ),
+    path(
+        "training/sessions/<int:pk>/finish/", training_views.training_finish, name="training-finish"
+    ),
+    path("training/scenarios/", training_views.training_scenarios, name="training-scenarios"),
+    path(
+        "training/scenarios/new/",
+        training_views.training_scenario_new,
+        name="training-scenario-new",
+    ),
+    path(
+        "training/scenarios/from-call/",
+        training_views.training_from_call,
+        name="training-from-call",
+    ),
+    path(
+        "training/scenarios/<int:pk>/",
+        training_views.training_scenario_detail,
+        name="training-scenario-detail",
+    ),
+    path("training/sessions/", training_views.training_sessions, name="training-sessions"),
+    path("training/accuracy/", training_views.training_accuracy, name="training-accuracy"),
+]

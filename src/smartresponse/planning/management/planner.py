@@ -15,6 +15,7 @@ from smartresponse.planning.demand import (
     HOURS_IN_WEEK,
     DemandError,
     Distribution,
+    DistributionKind,
     HourlyDemand,
     PlanCall,
     ServiceTimes,
@@ -44,7 +45,7 @@ from smartresponse.planning.roster import (
     parse_roster,
     team_hours,
 )
-from smartresponse.planning.scenario import Scenario, build_scenario, eligible
+from smartresponse.planning.scenario import ArrivalMode, Scenario, build_scenario, eligible
 from smartresponse.planning.simulate import SimulationInputError
 from smartresponse.triage.cadimport import FileProblem, MappingError, load_mapping
 from smartresponse.triage.protocol import TIER_LABELS, TIERS, Protocol, ProtocolError, load_protocol
@@ -344,34 +345,64 @@ def _settings(opts: dict[str, Any]) -> tuple[Target, float | None, Distribution]
     return target, hand_back, travel
 
 
+def history_scenario(
+    calls: Sequence[PlanCall],
+    tiers: Sequence[str],
+    *,
+    service_minutes: float | None,
+    travel: Distribution,
+    service_distribution: DistributionKind = "exponential",
+    service_sd: float | None = None,
+    arrivals: ArrivalMode = "history",
+    replications: int = 5,
+    seed: int = 1,
+    weeks: int | None = None,
+) -> tuple[Scenario, str]:
+    """The scenario rosters are judged on, built as `plan roster` and `plan optimise` build it
+    (the planner page's task calls this too): service times from the history by call type when
+    no mean is given, else drawn from the distribution. Returns the scenario and a description of
+    the service times; raises DemandError."""
+    service: ServiceTimes | Distribution
+    if service_minutes is None:
+        service = service_times(eligible(calls, tiers))
+        if service.pooled is None:
+            raise DemandError(
+                "the history's on-scene and clear times give no usable service time for the "
+                "eligible calls: give --service-minutes"
+            )
+        described = (
+            f"from the history by call type ({service.pooled.count:,} timed calls, median "
+            f"{service.pooled.median:.0f} minutes)"
+        )
+    else:
+        service = Distribution(service_distribution, service_minutes, service_sd)
+        described = service.describe()
+    scenario = build_scenario(
+        calls,
+        tiers,
+        service=service,
+        travel=travel,
+        arrivals=arrivals,
+        replications=replications,
+        seed=seed,
+        weeks=weeks,
+    )
+    return scenario, described
+
+
 def _scenario(
     cmd: BaseCommand, opts: dict[str, Any], travel: Distribution
 ) -> tuple[Scenario, tuple[str, ...], str]:
     from_history = opts["service_minutes"] is None
     calls, protocol, tiers = _read(cmd, opts, service=from_history)
-    service: ServiceTimes | Distribution
     try:
-        if from_history:
-            service = service_times(eligible(calls, tiers))
-            if service.pooled is None:
-                raise CommandError(
-                    "the history's on-scene and clear times give no usable service time for the "
-                    "eligible calls: give --service-minutes"
-                )
-            described = (
-                f"from the history by call type ({service.pooled.count:,} timed calls, median "
-                f"{service.pooled.median:.0f} minutes)"
-            )
-        else:
-            service = Distribution(
-                opts["service_distribution"], opts["service_minutes"], opts["service_sd"]
-            )
-            described = service.describe()
-        scenario = build_scenario(
+        scenario, described = history_scenario(
             calls,
             tiers,
-            service=service,
+            service_minutes=opts["service_minutes"],
             travel=travel,
+            service_distribution=opts["service_distribution"],
+            service_sd=opts["service_sd"],
             arrivals=opts["arrivals"],
             replications=opts["replications"],
             seed=opts["seed"],

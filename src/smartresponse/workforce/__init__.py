@@ -1,0 +1,1 @@
+"""Staff, credentials, shifts, crews and training (see docs/)."""
