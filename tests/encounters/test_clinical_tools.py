@@ -682,3 +682,12 @@ def test_the_risk_screen_share_from_the_database(clinician, make_user):
     assert result.risk["moderate"] == 1 and result.risk["none"] == 0  # the latest counts
     with pytest.raises(PermissionDenied):
         risk_screening_for(clinician, now - dt.timedelta(days=7), now)
+
+
+def test_a_tampered_screen_to_finish_is_ignored_not_a_server_error(client, clinician, encounter):
+    """A "²" passes str.isdigit() but not int(): the form opens empty instead of a 500."""
+    client.force_login(clinician)
+    for bad in ("²", "x", "9" * 30):
+        response = client.get(url("clinical-screen", encounter, "phq9"), {"from": bad})
+        assert response.status_code == 200, bad
+        assert "checked" not in response.content.decode()

@@ -1,6 +1,6 @@
 """Download CSV: the dashboard's figures with their keys and labels, exactly as the page shows
 them; suppressed for the analyst and on request for an outside party, and then only for a whole
-calendar month, quarter or year that has ended, with no filters. Every export is audited."""
+calendar quarter that has ended, with no filters. Every export is audited."""
 
 import csv
 import datetime as dt
@@ -14,7 +14,8 @@ import pytest
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.calls.models import Call
-from smartresponse.outcomes.trend import whole_period
+from smartresponse.outcomes.trend import ended_quarter, whole_period
+from tests.outcomes.conftest import last_quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +29,11 @@ TILE = re.compile(
 
 
 @pytest.fixture
-def last_month(agency):
-    """A whole month that has ended, with 60 calls: 50 in Downtown (42 served), 7 in the
+def quarter(agency):
+    """A whole quarter that has ended, with 60 calls: 50 in Downtown (42 served), 7 in the
     South End (3 served), 3 with no area; 7 found not eligible."""
-    today = dt.date.today()
-    end = today.replace(day=1) - dt.timedelta(days=1)
-    start = end.replace(day=1)
+    period = last_quarter()
+    start = dt.date.fromisoformat(period["from"])
     when = dt.datetime.combine(start + dt.timedelta(days=9), dt.time(12), tzinfo=ZONE)
 
     def make(n, area, served, eligible=True):
@@ -58,7 +58,7 @@ def last_month(agency):
     make(7, "Downtown", 0, eligible=False)
     make(7, "South End", 3)
     make(3, "", 0)
-    return {"from": start.isoformat(), "to": end.isoformat()}
+    return period
 
 
 def dashboard(client, user, params):
@@ -117,17 +117,19 @@ def check_same_figures(html, csv_figures):
     assert value["unserved.no_unit"] == rows(html, "unserved")["No unit free"]
     assert value["tier.ALT"] == rows(html, "tiers")["Alternative response (ALT)"]
     assert value["source.911"] == rows(html, "sources")["911"]
-    daily = re.findall(
+    # Calls over time: by day up to two months, beyond by week (in the same order).
+    grain = "day" if 'id="sec-daily"' in html else "week"
+    shown = re.findall(
         r'<th scope="row">[^<]*</th><td class="num">([^<]*)</td>',
-        html[html.index('id="sec-daily"') :],
+        html[html.index('id="sec-daily"' if grain == "day" else 'id="sec-trend"') :],
     )
-    day_keys = sorted(k for k in value if k.startswith("day.") and k.endswith(".received"))
-    assert [value[k] for k in day_keys] == [unescape(v) for v in daily[: len(day_keys)]]
+    keys = sorted(k for k in value if k.startswith(f"{grain}.") and k.endswith(".received"))
+    assert keys and [value[k] for k in keys] == [unescape(v) for v in shown[: len(keys)]]
 
 
-def test_the_csv_holds_the_figures_the_director_sees(client, make_user, last_month):
+def test_the_csv_holds_the_figures_the_director_sees(client, make_user, quarter):
     director = make_user(Role.DIRECTOR)
-    params = last_month | {"from": last_month["from"][:8] + "02"}  # a free range: fine exact
+    params = quarter | {"to": quarter["from"][:8] + "28"}  # a free range: fine exact
     html = dashboard(client, director, params)
     response = export(client, director, params)
     got = figures(response)
@@ -141,14 +143,12 @@ def test_the_csv_holds_the_figures_the_director_sees(client, make_user, last_mon
     assert event.user == director
 
 
-def test_the_csv_of_a_month_matches_the_page_for_director_and_analyst(
-    client, make_user, last_month
-):
+def test_the_csv_of_a_quarter_matches_the_page_for_director_and_analyst(client, make_user, quarter):
     copies = {}
     for role in (Role.DIRECTOR, Role.ANALYST):
         user = make_user(role)
-        html = dashboard(client, user, last_month)
-        copies[role] = figures(export(client, user, last_month))
+        html = dashboard(client, user, quarter)
+        copies[role] = figures(export(client, user, quarter))
         check_same_figures(html, copies[role])
     exact = {k: v for k, (_label, v) in copies[Role.DIRECTOR].items()}
     assert (exact["served"], exact["eligible_unserved"], exact["area.South End"]) == (
@@ -165,51 +165,85 @@ def test_the_csv_of_a_month_matches_the_page_for_director_and_analyst(
     assert analyst["about.suppressed"] == "yes"
     assert "Caller John Smith" not in str(got) and "12 Elm Street" not in str(got)
     event = exports().latest("id")
-    assert event.detail["suppressed"] is True and event.detail["period"] == last_month["from"][:7]
+    assert event.detail["suppressed"] is True
+    assert event.detail["period"] == ended_quarter(
+        *(dt.date.fromisoformat(quarter[k]) for k in ("from", "to")), dt.date.today()
+    )
 
 
-def test_an_outside_party_gets_a_suppressed_copy_from_the_director(client, make_user, last_month):
+def test_an_outside_party_gets_a_suppressed_copy_from_the_director(client, make_user, quarter):
     director = make_user(Role.DIRECTOR)
-    got = figures(export(client, director, last_month | {"outside": "1"}))
+    got = figures(export(client, director, quarter | {"outside": "1"}))
     assert got["area.South End"][1] == "<11" and got["about.suppressed"][1] == "yes"
     assert got["received"][1] == "60"
     assert exports().get().detail["outside_party"] is True
 
 
+def month_of(quarter):
+    """The first month of the quarter: a whole month that has ended, inside the quarter."""
+    start = dt.date.fromisoformat(quarter["from"])
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return {"from": start.isoformat(), "to": end.isoformat()}
+
+
 @pytest.mark.parametrize("role", [Role.DIRECTOR, Role.ANALYST])
-def test_a_suppressed_copy_of_a_free_range_is_refused(client, make_user, last_month, role):
+@pytest.mark.parametrize("dates", ["free", "month", "year"])
+def test_a_suppressed_copy_of_anything_but_a_quarter_is_refused(
+    client, make_user, quarter, role, dates
+):
+    """A month (or a year) beside its quarters, or two free ranges, could be subtracted from
+    each other to give a small count back: only whole quarters are copied suppressed."""
     user = make_user(role)
-    params = {"from": last_month["from"], "to": last_month["to"][:8] + "20", "outside": "1"}
+    params = {
+        "free": {"from": quarter["from"], "to": quarter["to"][:8] + "20"},
+        "month": month_of(quarter),
+        "year": {
+            "from": f"{dt.date.today().year - 1}-01-01",
+            "to": f"{dt.date.today().year - 1}-12-31",
+        },
+    }[dates] | {"outside": "1"}
     response = export(client, user, params)
     assert response.status_code == 302
     assert "text/csv" not in response.get("Content-Type", "")
     follow = client.get(response["Location"]).content.decode()
-    assert "covers a whole calendar month, quarter or year that has ended" in unescape(follow)
+    assert "covers a whole calendar quarter that has ended" in unescape(follow)
     assert "No file was made." in follow
     assert "outside=" not in response["Location"]
     assert not exports().exists()
 
 
-def test_a_suppressed_copy_is_refused_with_filters_or_before_the_month_ends(
-    client, make_user, last_month
+def test_a_suppressed_copy_is_refused_with_filters_or_before_the_quarter_ends(
+    client, make_user, quarter
 ):
     analyst = make_user(Role.ANALYST)
-    filtered = export(client, analyst, last_month | {"area": "Downtown"})
+    filtered = export(client, analyst, quarter | {"area": "Downtown"})
     assert filtered.status_code == 302
     assert "clear the filters" in client.get(filtered["Location"]).content.decode()
     today = dt.date.today()
     this_month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
     assert export(client, analyst, this_month).status_code == 302
+    quarter_start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
+    this_quarter = {"from": quarter_start.isoformat(), "to": today.isoformat()}
+    assert export(client, analyst, this_quarter).status_code == 302
     assert not exports().exists()
     # The director may still have an exact copy of a filtered free range.
     got = figures(export(client, make_user(Role.DIRECTOR), this_month | {"area": "Downtown"}))
     assert got["about.filters"][1] == "area=Downtown"
 
 
-def test_roles_without_the_dashboard_get_no_csv(client, make_user, last_month):
-    response = export(client, make_user(Role.DISPATCHER), last_month)
+def test_roles_without_the_dashboard_get_no_csv(client, make_user, quarter):
+    response = export(client, make_user(Role.DISPATCHER), quarter)
     assert response.status_code == 403
     assert not exports().exists()
+
+
+def test_only_ended_quarters_are_copied_suppressed():
+    today = dt.date(2026, 11, 27)
+    assert ended_quarter(dt.date(2026, 7, 1), dt.date(2026, 9, 30), today) == "2026-Q3"
+    assert ended_quarter(dt.date(2026, 10, 1), dt.date(2026, 10, 31), today) is None  # month
+    assert ended_quarter(dt.date(2025, 1, 1), dt.date(2025, 12, 31), today) is None  # year
+    assert ended_quarter(dt.date(2026, 10, 1), dt.date(2026, 12, 31), today) is None  # not over
+    assert ended_quarter(dt.date(2026, 7, 2), dt.date(2026, 9, 30), today) is None
 
 
 def test_whole_periods():

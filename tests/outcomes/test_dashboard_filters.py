@@ -79,7 +79,7 @@ def test_page_filters_and_links_carry_them(client, mix, make_user):
 
 
 def test_an_unknown_filter_value_is_reported_and_ignored(client, mix, make_user):
-    client.force_login(make_user(Role.ANALYST))
+    client.force_login(make_user(Role.SUPERVISOR))
     html = client.get(
         "/dashboard/", {"from": mix.start, "to": mix.end, "source": "carrier pigeon"}
     ).content.decode()

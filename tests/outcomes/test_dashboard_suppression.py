@@ -1,8 +1,10 @@
 """The analyst's dashboard: counts from 1 to 10 as "<11", and no hidden count recoverable by
 subtracting the page's other numbers; the director sees the same data exactly."""
 
+import datetime as dt
 import re
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -13,7 +15,7 @@ from smartresponse.accounts.roles import Role
 from smartresponse.calls.models import Call
 from smartresponse.dispatch.models import Assignment
 from smartresponse.encounters.models import Encounter
-from tests.conftest import daytime
+from tests.outcomes.conftest import last_quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +35,12 @@ SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 
 @pytest.fixture
 def day(agency, make_user, make_unit):
-    """One day of 150 calls: 120 eligible, of which the team served 8 and 112 waited for a
-    unit; 30 triaged not eligible and sent to co-response. 38 encounters: 3 arrests."""
-    when = daytime()
+    """One day of 150 calls in the last ended quarter (the analyst sees whole quarters only):
+    120 eligible, of which the team served 8 and 112 waited for a unit; 30 triaged not
+    eligible and sent to co-response. 38 encounters: 3 arrests. The quarter's from/to."""
+    quarter = last_quarter()
+    middle = dt.date.fromisoformat(quarter["from"]) + dt.timedelta(days=40)
+    when = dt.datetime.combine(middle, dt.time(12), tzinfo=ZoneInfo(agency.timezone))
     van = make_unit("STAR-1")
     clinician = make_user(Role.CLINICIAN)
 
@@ -62,8 +67,7 @@ def day(agency, make_user, make_unit):
         )
         for i, c in enumerate(other + served)
     )
-    local = timezone.localtime(when).date().isoformat()
-    return {"from": local, "to": local}
+    return quarter
 
 
 def page(client, user, params):
@@ -97,7 +101,8 @@ def figures(html):
     for svg in SVG.findall(html):
         texts += re.findall(r"<text[^>]*>([^<]*)</text>", svg)
         texts += re.findall(r'aria-label="([^"]*)"', svg)
-    return [re.sub(r"#[0-9a-f]{6}", "", unescape(t)) for t in texts]  # not the bar colours
+    # Not the bar colours, nor the number of series in a legend.
+    return [re.sub(r"#[0-9a-f]{6}|with \d+ values", "", unescape(t)) for t in texts]
 
 
 def chart(html, section):
@@ -149,13 +154,19 @@ def test_charts_draw_no_bar_for_a_hidden_count(client, make_user, day):
     assert "&lt;11" in re.findall(r"<text[^>]*>([^<]*)</text>", funnel)
     encounters = chart(html, "dispositions")
     assert "label: Arrest" not in encounters and "label: Referred" not in encounters
-    # The day's chart would need the hidden days: the analyst gets the table only, open.
-    assert 'id="sec-daily"' in html
-    daily = html[
-        html.index('id="sec-daily"') : html.index("</section>", html.index('id="sec-daily"'))
-    ]
-    assert "<svg" not in daily and "<details open>" in daily
-    assert re.search(r'<td class="num">120</td><td class="num">&lt;11</td>', daily)
+    # A quarter is drawn week by week: the week of the calls has its received and eligible
+    # points, none for its hidden served count, and no line joins the points.
+    trend = html[html.index('id="sec-trend"') :]
+    trend = trend[: trend.index("</section>")]
+    assert re.search(
+        r'<td class="num">150</td><td class="num">120</td><td class="num">&lt;11</td>', trend
+    )
+    labels = re.findall(r'aria-label="([^"]*)"', SVG.search(trend).group(0))
+    middle = dt.date.fromisoformat(day["from"]) + dt.timedelta(days=40)
+    week = f"start: {middle - dt.timedelta(days=middle.weekday()):%b %d}; Calls"
+    assert f"{week}: 120; series: Eligible" in labels
+    assert not any(a.startswith(week) and a.endswith("series: Served") for a in labels)
+    assert "mark-line" not in trend
 
 
 def test_the_director_sees_the_same_data_exactly_with_the_same_queries(client, make_user, day):
@@ -169,12 +180,50 @@ def test_the_director_sees_the_same_data_exactly_with_the_same_queries(client, m
     assert any(
         "label: Served" in a for a in re.findall(r'aria-label="([^"]*)"', chart(html, "funnel"))
     )
-    assert queries == analyst_queries
+    # The same queries, but for the director's team filter (the analyst gets no filters).
+    assert queries == analyst_queries + 1
 
 
 def test_an_empty_period_shows_zeros_to_the_analyst(client, make_user):
-    _, html, _ = page(client, make_user(Role.ANALYST), {"from": "2020-01-01", "to": "2020-01-07"})
+    _, html, _ = page(client, make_user(Role.ANALYST), {"from": "2020-01-01", "to": "2020-03-31"})
     t = tiles(html)
     assert t["Calls received"][0] == "0" and t["Served by the team"][1] == "– of eligible"
     assert not {"<11", "*"} & {v for v, _d in t.values()}
     assert not {"<11", "*"} & set(figures(html))
+
+
+def test_the_analyst_gets_whole_ended_quarters_only_and_no_filters(client, make_user, day):
+    """Two pages of other dates (a day apart, a month and its quarter) or a filtered page and
+    the whole one could be subtracted from each other to give a small count back: the analyst
+    gets whole calendar quarters that have ended, for the whole program, and is told why."""
+    analyst = make_user(Role.ANALYST)
+    response, html, _ = page(client, analyst, {})
+    assert response.context["period"].start.isoformat() == day["from"]  # the last quarter
+    assert tiles(html)["Calls received"][0] == "150" and not response.context["errors"]
+    # The period form offers quarters, and the quick links are quarters.
+    assert 'name="quarter"' in html and 'id="f-from"' not in html and 'id="f-tier"' not in html
+    assert [q["current"] for q in response.context["quick"]] == [True, False, False, False]
+    middle = dt.date.fromisoformat(day["from"]) + dt.timedelta(days=40)
+    today = timezone.localdate()
+    quarter_start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
+    for asked in (
+        {"from": middle.isoformat(), "to": middle.isoformat()},  # one day
+        {"from": day["from"], "to": (middle - dt.timedelta(days=1)).isoformat()},  # a day less
+        {"from": quarter_start.isoformat(), "to": today.isoformat()},  # not over yet
+        {"quarter": "2026-Q9"},
+        {"quarter": "0001-Q1"},  # a tampered year: refused, never a server error
+    ):
+        response, html, _ = page(client, analyst, asked)
+        assert response.context["period"].start.isoformat() == day["from"], asked
+        assert "figures cover one whole calendar quarter that has ended" in unescape(html)
+        assert tiles(html)["Calls received"][0] == "150"  # never the figures asked for
+    response, html, _ = page(client, analyst, day | {"tier": "ALT", "source": "911"})
+    assert "without filters" in html and tiles(html)["Calls received"][0] == "150"
+    response, _html, _ = page(client, analyst, {"quarter": "2020-Q1"})
+    assert response.context["period"].start.isoformat() == "2020-01-01"
+    assert not response.context["errors"]
+    # The follow-up page follows the same rule.
+    client.force_login(analyst)
+    followup = client.get("/dashboard/follow-up/", {"from": middle.isoformat()})
+    assert followup.context["period"].start.isoformat() == day["from"]
+    assert followup.context["errors"]

@@ -19,10 +19,15 @@ TILE = re.compile(r'<div class="n">([^<]*)</div>\s*<div class="l">([^<]*)</div>'
 CELLS = re.compile(r'<th scope="row">([^<]*)</th>\s*((?:<td class="num">[^<]*</td>\s*)+)')
 
 
-def page(client, user):
+# The analyst sees whole quarters that have ended only: the first quarter, seen in April.
+QUARTER = {"from": "2026-01-01", "to": "2026-03-31"}
+APRIL = dt.datetime(2026, 4, 2, 16, 0, tzinfo=dt.UTC)
+
+
+def page(client, user, params=PARAMS, now=report.T0 + dt.timedelta(days=3)):
     client.force_login(user)
-    with time_machine.travel(report.T0 + dt.timedelta(days=3), tick=False):
-        response = client.get("/dashboard/follow-up/", PARAMS)
+    with time_machine.travel(now, tick=False):
+        response = client.get("/dashboard/follow-up/", params)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -40,11 +45,12 @@ def referral_table(html):
 
 
 def test_the_analyst_sees_no_small_count_and_no_share_made_from_one(client, month, make_user):
-    html = page(client, make_user(Role.ANALYST))
+    html = page(client, make_user(Role.ANALYST), QUARTER, APRIL)
     t = tiles(html)
-    assert t["Reached within 48 hours"] == "–"  # 1 of 2 people
+    assert t["Reached within 48 hours"] == "–"  # 1 of 3 people
+    assert "<11 of <11 people" in unescape(html)
     assert t["Referral completion"] == "–"
-    assert t["Still within the window"] == "<11"
+    assert t["Still within the window"] == "0"  # Lee's window is over by April
     table = referral_table(html)
     # Sent, completed, no-show, declined, still open, cancelled, completion rate.
     assert table["Harbor Emergency Shelter"] == ["<11", "<11", "<11", "0", "0", "0", "–"]

@@ -93,3 +93,12 @@ def test_bad_period_and_bad_destination_are_clear_errors(quarters, tmp_path):
     with pytest.raises(CommandError, match="is a folder"):
         call_command("report", period="2026-Q3", format="csv", out=str(tmp_path))
     assert not AuditEvent.objects.filter(action="report.export").exists()
+
+
+@pytest.mark.parametrize("period", ["2026-07", "2026", "2026-07-01..2026-08-15", "2099-Q1"])
+def test_a_suppressed_copy_is_only_for_a_whole_ended_quarter(quarters, tmp_path, period):
+    out = tmp_path / "r.csv"
+    with pytest.raises(CommandError, match="whole calendar quarter"):
+        call_command("report", period=period, format="csv", out=str(out), suppress=True)
+    assert not out.exists()
+    assert not AuditEvent.objects.filter(action="report.export").exists()

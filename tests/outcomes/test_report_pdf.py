@@ -229,6 +229,9 @@ def test_analyst_gets_a_suppressed_copy_and_sees_no_exact_one(quarters, director
     exact = report_request(user=director, data=form())
     run = report_request(user=analyst, data=form(outside=""))
     assert run.suppressed and not exact.suppressed
+    client.force_login(analyst)
+    response = client.get(reverse("report-file", args=[run.pk]))
+    assert response["Cache-Control"] == "private, no-store"  # no copy left in a browser cache
     runs = pdf_text(download(client, analyst, run))
     assert figure(runs, "Unserved: No unit free")[0] == "<11"
     # The director's exact copy is not the analyst's to read, nor listed for them.
@@ -239,16 +242,29 @@ def test_analyst_gets_a_suppressed_copy_and_sees_no_exact_one(quarters, director
     assert reverse("report-file", args=[exact.pk]) not in page
 
 
-def test_custom_range_is_refused_for_outside_parties_and_nothing_is_stored(quarters, director):
-    data = form(period_kind="range", start="2026-07-01", end="2026-08-15", outside="on")
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"period_kind": "range", "start": "2026-07-01", "end": "2026-08-15"},
+        # A month beside its quarter, or a year beside three of its quarters (the public page
+        # shows them), would give a hidden count back by subtraction.
+        {"period_kind": "month", "month": "2026-07"},
+        {"period_kind": "year", "year": "2025"},
+    ],
+)
+def test_anything_but_a_quarter_is_refused_for_outside_parties_and_nothing_is_stored(
+    quarters, director, period
+):
+    data = form(**period, outside="on")
     with pytest.raises(ValidationError) as exc:
         report_request(user=director, data=data)
-    assert "whole month, quarter or year" in exc.value.message_dict["period_kind"][0]
+    assert "covers a whole quarter" in exc.value.message_dict["period_kind"][0]
     assert not ReportRun.objects.exists()
     assert not AuditEvent.objects.filter(action="report.request").exists()
     # The same range for program staff is fine.
     run = report_request(user=director, data={**data, "outside": ""})
-    assert run.period_label == "2026-07-01..2026-08-15" and run.status == "done"
+    assert run.period_label == data.get(data["period_kind"], "2026-07-01..2026-08-15")
+    assert run.status == "done"
 
 
 def test_page_shows_field_errors_and_changes_nothing(quarters, director, analyst, client):
@@ -266,6 +282,10 @@ def test_page_shows_field_errors_and_changes_nothing(quarters, director, analyst
     response = client.post(reverse("report"), form(period_kind="month", month="2026-13"))
     assert response.status_code == 400
     assert 'id="id_month_error"' in response.content.decode()
+    # A tampered year 1 (whose period before is no date) is refused, not run to a failure.
+    response = client.post(reverse("report"), form(period_kind="quarter", quarter="0001-Q1"))
+    assert response.status_code == 400
+    assert "Choose a period from 1970 on." in response.content.decode()
     assert not ReportRun.objects.exists()
 
 
@@ -364,6 +384,22 @@ def test_narrative_is_kept_for_the_next_report_of_the_period(quarters, director,
         reverse("report-narrative"), {"period_kind": "quarter", "quarter": "2026-Q1"}
     )
     assert other.status_code == 204  # nothing saved: the page keeps what is typed
+
+
+def test_the_analyst_is_not_given_the_narrative_of_an_exact_report(
+    quarters, director, analyst, client
+):
+    """The narrative of an exact report may quote its small counts ("3 arrests in the North
+    End"): whoever sees small counts suppressed gets only the narrative of a suppressed copy."""
+    report_request(user=director, data=form(format="csv", challenges="3 arrests up north."))
+    client.force_login(analyst)
+    asked = {"period_kind": "quarter", "quarter": "2026-Q3"}
+    assert client.get(reverse("report-narrative"), asked).status_code == 204
+    assert "3 arrests up north." not in client.get(reverse("report")).content.decode()
+    report_request(user=director, data=form(format="csv", outside="on", challenges="Nights."))
+    response = client.get(reverse("report-narrative"), asked)
+    assert response.status_code == 200 and "Nights." in response.content.decode()
+    assert "Nights." in client.get(reverse("report")).content.decode()
 
 
 def test_csv_and_excel_from_the_page_are_the_commands_files(quarters, director, client, tmp_path):

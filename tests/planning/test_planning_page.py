@@ -389,3 +389,55 @@ def test_another_agencys_run_is_not_found(client, director):
     assert client.get(reverse("plan-run", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("plan-run-progress", args=[theirs.pk])).status_code == 404
     assert f"#{theirs.pk}<".encode() not in client.get(reverse("planner")).content
+
+
+def test_out_of_range_seed_waits_and_days_are_named_and_nothing_runs(client, director):
+    """A seed the database cannot keep, a wait limit of years (the wait chart has a band per
+    five minutes up to it) or days of year 9999 are named beside their field instead of
+    failing."""
+    client.force_login(director)
+    data = day_shift(file=upload(), seed="3000000000", max_wait="1000000000", hand_back_after="1e9")
+    response = start(client, data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "The seed is 0 to 2,147,483,647." in errors["seed"][0]
+    assert "0 to 10,080 minutes" in errors["max_wait"][0]
+    assert "0 to 10,080" in errors["hand_back_after"][0]
+    # A tampered year overflows the time zone arithmetic: named, never a server error.
+    for first, last in (("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31")):
+        response = start(client, day_shift(source="calls", date_from=first, date_to=last))
+        assert response.status_code == 400
+        assert "Choose days from 1970-01-01" in response.context["form"].errors["date_from"][0]
+    assert not PlanRun.objects.exists()
+
+
+def test_the_analyst_plans_from_uploads_only_and_sees_their_own_runs(
+    client, analyst, director, agency
+):
+    """The agency's calls hour by hour, and the calls of any hour left without a team, would
+    give small counts to whoever sees them suppressed: the analyst plans from a file they
+    upload and opens only their own runs."""
+    when = dt.datetime(2025, 2, 3, 10, 0, tzinfo=ZoneInfo(agency.timezone))
+    Call.objects.create(agency=agency, received_at=when, call_type="Welfare Check", source="911")
+    theirs = PlanRun.objects.create(
+        agency=agency, requested_by=director, protocol="preset:demo-city", source="calls",
+        date_from=when.date(), date_to=when.date(), status=PlanStatus.DONE,
+    )  # fmt: skip
+    client.force_login(analyst)
+    page = client.get(reverse("planner")).content.decode()
+    assert 'value="calls"' not in page and 'value="upload"' in page
+    assert 'name="date_from"' not in page and "you plan from a CAD export you upload" in page
+    assert f"#{theirs.pk}<" not in page
+    assert client.get(reverse("plan-run", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("plan-run-progress", args=[theirs.pk])).status_code == 404
+    day = when.date().isoformat()
+    response = start(client, day_shift(source="calls", date_from=day, date_to=day))
+    assert response.status_code == 400 and "source" in response.context["form"].errors
+    assert PlanRun.objects.count() == 1
+    start(client, day_shift(file=upload()))
+    mine = PlanRun.objects.get(requested_by=analyst)
+    assert client.get(reverse("plan-run", args=[mine.pk])).status_code == 200
+    # The director sees every run of the agency.
+    client.force_login(director)
+    listing = client.get(reverse("planner")).content.decode()
+    assert f"#{theirs.pk}<" in listing and f"#{mine.pk}<" in listing

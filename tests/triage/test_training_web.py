@@ -518,3 +518,32 @@ def test_known_identifiers_are_redacted_whatever_their_punctuation_or_case():
         {"[name]": ["Jane", "Doe"], "[phone]": ["(802) 555-0134"], "[address]": ["12 Pine Street"]},
     )
     assert out == "[name] [name] called from [phone] about [address]; [name] again, not Doerr."
+
+
+def test_tampered_ids_in_the_supervisor_pages_are_ignored_not_a_server_error(
+    client, supervisor, dispatcher
+):
+    """A "²" passes str.isdigit() but not int(); 30 digits overflow SQLite's integers."""
+    scenario = written(supervisor)
+    session = _session(dispatcher, [scenario])
+    _answer(dispatcher, session, scenario, right=True, when=timezone.now())
+    client.force_login(supervisor)
+    for bad in ("²", "9" * 30):
+        for name in ("training-sessions", "training-accuracy"):
+            response = client.get(reverse(name), {"trainee": bad})
+            assert response.status_code == 200, (name, bad)
+            assert dispatcher.username in response.content.decode()  # every trainee shown
+        response = client.get(reverse("training-from-call"), {"q": bad})
+        assert response.status_code == 200 and "No closed call found." in response.content.decode()
+        response = client.post(reverse("training-from-call"), {"call": bad})
+        assert response.status_code == 400 and "Choose a call." in response.content.decode()
+    assert TrainingScenario.objects.count() == 1
+
+
+def test_the_scenario_page_names_the_source_in_words(client, supervisor, dispatcher):
+    scenario = written(supervisor)
+    TrainingScenario.objects.filter(pk=scenario.pk).update(source="non_emergency")
+    session = _session(dispatcher, [scenario])
+    client.force_login(dispatcher)
+    page = client.get(reverse("training-scenario", args=[session.pk])).content.decode()
+    assert "Non-emergency line" in page and "non_emergency" not in page

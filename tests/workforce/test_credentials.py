@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from smartresponse.accounts.models import User
 from smartresponse.accounts.roles import Role
 from smartresponse.audit.models import AuditEvent
 from smartresponse.workforce.models import Credential, StaffProfile
@@ -53,6 +54,15 @@ def test_a_supervisor_adds_and_corrects_a_credential(client, supervisor, medic):
     assert response.status_code == 302
     cred = Credential.objects.get(user=medic)
     assert (cred.kind, cred.issuer, cred.expires) == ("emt", "NREMT", None)
+    # Opening the form shows one person's credential: that reading is audited too.
+    assert (
+        'value="E-1"'
+        in client.get(reverse("workforce-credential-edit", args=[cred.pk])).content.decode()
+    )
+    assert AuditEvent.objects.get(action="credential.view").detail == {
+        "person": medic.pk,
+        "kind": "emt",
+    }
     response = client.post(
         reverse("workforce-credential-edit", args=[cred.pk]),
         {"kind": "emt", "issuer": "NREMT", "number": "E-1", "issued": "2025-01-01",
@@ -66,7 +76,7 @@ def test_a_supervisor_adds_and_corrects_a_credential(client, supervisor, medic):
         .order_by("pk")
         .values_list("action", flat=True)
     )
-    assert actions == ["credential.create", "credential.update"]
+    assert actions == ["credential.create", "credential.view", "credential.update"]
 
 
 def test_the_staff_page_lists_whoever_lapses_first_on_top(
@@ -144,3 +154,10 @@ def test_profile_team_supervisor_and_extra_roles(client, supervisor, ana, make_u
     with pytest.raises(ValidationError, match="own supervisor"):
         profile_save(user=supervisor, person=ana, team="", home_unit=None, supervisor=ana,
                      extra_roles=[])  # fmt: skip
+
+
+def test_an_account_of_no_agency_has_no_staff_record(client):
+    root = User.objects.create_user(username="root", password="pw-for-tests-1", role="admin")
+    client.force_login(root)
+    assert client.get(reverse("workforce-person", args=[root.pk])).status_code == 404
+    assert client.get(reverse("workforce-me")).status_code == 403

@@ -63,3 +63,20 @@ def test_only_supervisors_change_crew_rules(client, dispatcher):
     assert client.get(reverse("workforce-crew-rules")).status_code == 403
     assert client.post(reverse("workforce-crew-rules"), {"enforced": "on"}).status_code == 403
     assert not CrewRuleSet.objects.exists()
+
+
+def test_a_count_too_large_for_a_crew_is_refused(client, supervisor, make_unit, ana):
+    # A mistyped count would make every board poll build that many places.
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("workforce-crew-rules"),
+        {"ALT": "licensed_clinician + 99999999999999*emt", "CO": "", "LE": "", "EMS": "",
+         "OUTREACH": "", "enforced": "on"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    alt = response.content.decode().split('for="id_ALT"')[1].split("</div>")[0]
+    assert "A place is needed at most 10 times." in alt
+    assert not CrewRuleSet.objects.exists()
+    # One stored some other way is left out of the rule, and reported.
+    rules, errors = parse_rules({"ALT": [{"any_of": ["emt"], "count": 10**12}]})
+    assert rules["ALT"] == () and errors == {"ALT": ["A place is needed at most 10 times."]}

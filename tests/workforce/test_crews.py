@@ -170,6 +170,8 @@ def test_the_board_shows_why_a_unit_is_not_available(
     assert "Lapsed: Ben Okafor (EMT certification)" in row(broken)
     assert "No crew is scheduled on this unit now." in row(empty)
     assert "0 units available" in html
+    # The note is styled as a problem on the full board page, not plain text.
+    assert "workforce/workforce.css" in client.get(reverse("board")).content.decode()
 
 
 def test_a_crew_meeting_the_rule_shows_as_available_on_the_board(
@@ -220,3 +222,20 @@ def test_crew_rules_elsewhere_do_not_apply_here(frozen, other_agency, dispatcher
     credential(medic, "emt", expires=TODAY - dt.timedelta(days=1))
     enforce(other_agency)
     assert unit_set_status(user=dispatcher, unit=van, status="available").status == "available"
+
+
+def test_staff_scheduled_on_a_unit_may_set_its_status_and_see_it_as_their_unit(
+    frozen, client, agency, van, medic, make_unit
+):
+    credential(medic, "emt")
+    enforce(agency)
+    assert not van.crew.filter(pk=medic.pk).exists()  # not on the standing crew list
+    unit_set_status(user=medic, unit=van, status="available")
+    van.refresh_from_db()
+    assert van.status == UnitStatus.AVAILABLE
+    client.force_login(medic)
+    assert "STAR-1" in client.get(reverse("my-unit")).content.decode()
+    # A unit they are not scheduled on stays out of reach.
+    other = make_unit("STAR-2", status=UnitStatus.OUT_OF_SERVICE)
+    with pytest.raises(ValidationError, match="your own unit"):
+        unit_set_status(user=medic, unit=other, status="available")

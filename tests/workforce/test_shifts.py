@@ -120,3 +120,27 @@ def test_only_supervisors_schedule(client, medic, make_unit):
     with pytest.raises(Exception, match="workforce.manage"):
         shift_add(user=medic, person=medic, unit=make_unit("STAR-1"),
                   data=ShiftInput(NOW, NOW + dt.timedelta(hours=1)))  # fmt: skip
+
+
+def test_tampered_dates_and_ids_are_refused_not_a_server_error(
+    client, supervisor, medic, make_unit
+):
+    unit = make_unit("STAR-1")
+    client.force_login(supervisor)
+    url = reverse("workforce-shifts")
+    for query in ({"week": "9999-12-31"}, {"week": "0001-01-01"}, {"unit": "9" * 30}):
+        response = client.get(url, query)
+        assert response.status_code == 200 and "Shifts, week of" in response.content.decode()
+    response = client.post(
+        url,
+        {"person": medic.pk, "unit": unit.pk, "start": "9999-12-31T10:00",
+         "end": "9999-12-31T12:00", "repeat_days": "2"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    field = re.search(
+        r'<div class="field field-error">\s*<label for="id_start".*?</div>',
+        response.content.decode(),
+        re.S,
+    )
+    assert field and "A shift starts at most 2 years ahead and 10 years back." in field[0]
+    assert not Shift.objects.exists()

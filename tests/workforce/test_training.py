@@ -109,6 +109,27 @@ def test_missing_columns_and_unknown_sessions_are_refused(supervisor, medic, cpr
     ]
 
 
+def test_a_line_that_is_not_csv_is_named_and_nothing_is_saved(supervisor, medic, cpr_course):
+    _, cpr = cpr_course
+    huge = "x" * 200_000  # over the csv module's field limit
+    data = f'session,username,hours,completed\n{cpr.pk},ben,4,yes\n{cpr.pk},ben,4,"{huge}"\n'
+    with pytest.raises(ImportRefused) as refused:
+        attendance_import(user=supervisor, data=data.encode())
+    assert refused.value.problems == ["Line 3: this line cannot be read as CSV."]
+    assert not Attendance.objects.exists() and not Credential.objects.exists()
+
+
+def test_a_session_in_a_far_year_is_refused(client, supervisor, cpr_course):
+    course, _ = cpr_course
+    client.force_login(supervisor)
+    # Completing it would renew a CPR card 24 months after 9999: past the calendar.
+    response = client.post(reverse("workforce-session-new", args=[course.pk]),
+                           {"date": "9999-12-01"})  # fmt: skip
+    assert response.status_code == 400
+    assert "A session takes place at most 2 years ahead." in response.content.decode()
+    assert course.sessions.count() == 1
+
+
 def test_a_later_session_renews_the_credential_an_earlier_one_does_not(
     supervisor, medic, cpr_course
 ):

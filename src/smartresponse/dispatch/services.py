@@ -16,7 +16,7 @@ from smartresponse.calls.models import Call, Status
 from smartresponse.calls.services import _transition
 from smartresponse.core.errors import Conflict, field_errors
 from smartresponse.triage.services import protocol_for
-from smartresponse.workforce.crews import require_crew
+from smartresponse.workforce.crews import require_crew, units_on_shift
 
 from .models import (
     BUSY_STATUSES,
@@ -96,8 +96,9 @@ def call_assign_unit(
 def _may_set_status(user: Any, unit: Unit) -> bool:
     if can(user, Cap.CALL_DISPATCH):
         return True
-    # Field staff change the status of their own unit only.
-    return unit.crew.filter(pk=user.pk).exists()
+    # Field staff change the status of their own unit only: on its standing crew, or scheduled
+    # on it now.
+    return unit.crew.filter(pk=user.pk).exists() or unit.pk in units_on_shift(user, timezone.now())
 
 
 def unit_set_status(

@@ -3,6 +3,7 @@ page and a plain-text copy), and the decision on further evaluation. Clinical ro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -48,6 +49,12 @@ def _write(request: HttpRequest, pk: int) -> Encounter:
 
 def _detail(encounter: Encounter) -> str:
     return reverse("encounter-detail", args=[encounter.pk])
+
+
+def _id_param(value: str) -> int | None:
+    """An id from the query string, or None: ASCII digits only (int() takes "²" for a digit
+    and fails), and short enough for the database."""
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 def _initial_from(assessment: Assessment | None) -> dict[str, Any]:
@@ -97,8 +104,9 @@ def screen_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
         status = 400
     else:
         earlier = None
-        if request.GET.get("from", "").isdigit():
-            earlier = sel.assessment_get(request.user, encounter, int(request.GET["from"]))
+        from_id = _id_param(request.GET.get("from", ""))
+        if from_id is not None:
+            earlier = sel.assessment_get(request.user, encounter, from_id)
             if earlier.instrument != instrument:
                 earlier = None
         initial = _initial_from(earlier)

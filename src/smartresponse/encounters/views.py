@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from smartresponse.core.errors import ValidationError
 from smartresponse.dispatch.models import Assignment, Unit, UnitStatus
 from smartresponse.dispatch.selectors import units_for
 from smartresponse.dispatch.views import fingerprint, next_statuses
+from smartresponse.workforce.crews import units_on_shift
 
 from .clinical_selectors import clinical_summary
 from .forms import EncounterForm
@@ -69,7 +71,8 @@ def _recent_calls(unit: Unit) -> list[Call]:
 
 
 def my_unit_state(user: Any) -> tuple[list[Unit], str]:
-    units = list(units_for(user).filter(crew=user).select_related("current_call"))
+    mine = Q(crew=user) | Q(pk__in=units_on_shift(user, timezone.now()))
+    units = list(units_for(user).filter(mine).distinct().select_related("current_call"))
     recents = {u.pk: _recent_calls(u) for u in units}
     call_ids = [c.pk for calls in recents.values() for c in calls]
     documented = set(

@@ -1,10 +1,10 @@
 """The dashboard's figures as CSV: every figure the page publishes, with its key and label.
 
 Whoever sees suppressed figures gets a suppressed copy, and anyone may ask for one to hand to an
-outside party. A suppressed copy covers a whole calendar month, quarter or year that has ended,
-for the whole program (no filters): two overlapping ranges, or a filtered copy and a whole one,
-could be subtracted from each other to give the small counts back (docs/metrics.md). Every
-export is audited.
+outside party. A suppressed copy covers a whole calendar quarter that has ended, for the whole
+program (no filters): two overlapping ranges, a month and its quarter, or a filtered copy and a
+whole one could be subtracted from each other to give the small counts back (trend.ended_quarter,
+docs/metrics.md). Every export is audited.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .disclosure import NO_AREA, program_values, publish, suppressed_for
 from .metrics import CostStats, Metrics
 from .selectors import local_today, program_figures
 from .suppression import Suppressed
-from .trend import COLUMNS, buckets, whole_period
+from .trend import COLUMNS, buckets, ended_quarter, last_quarters, whole_period
 from .views import (
     REASON_NAMES,
     SUPPRESSION_NOTE,
@@ -217,16 +217,15 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     outside = request.GET.get("outside", "").lower() in TRUE
     suppressed = suppressed_for(user) or outside
     name = whole_period(period.start, period.end, today)
-    if suppressed and name is None:
+    if suppressed and ended_quarter(period.start, period.end, today) is None:
         return _refuse(
             request,
             _(
-                "A suppressed copy (for an outside party) covers a whole calendar month, "
-                "quarter or year that has ended, such as %(example)s: two other ranges of "
-                "dates could be subtracted from each other to give small counts back. No file "
-                "was made."
+                "A suppressed copy (for an outside party) covers a whole calendar quarter that "
+                "has ended, such as %(example)s: other ranges of dates, a month or a year could "
+                "be subtracted from the quarters to give small counts back. No file was made."
             )
-            % {"example": _last_month(today)},
+            % {"example": _last_quarter(today)},
         )
     if suppressed and filters.params():
         return _refuse(
@@ -273,10 +272,11 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _last_month(today: dt.date) -> str:
-    """The last whole month before today, as dates ("2026-10-01 to 2026-10-31")."""
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    return _("%(start)s to %(end)s") % {
-        "start": last.replace(day=1).isoformat(),
-        "end": last.isoformat(),
+def _last_quarter(today: dt.date) -> str:
+    """The last quarter that has ended, and its dates ("2026-Q3, 2026-07-01 to 2026-09-30")."""
+    label, start, end = last_quarters(today, 1)[0]
+    return _("%(quarter)s, %(start)s to %(end)s") % {
+        "quarter": label,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
     }

@@ -22,6 +22,8 @@ from .metrics import FOLLOWUP_HOURS, BeforeAfter, ReferralStats
 from .selectors import CaseOutcomes, case_outcomes, local_today
 from .suppression import Suppressed
 from .views import (
+    QUARTER_CHOICES,
+    QUICK_QUARTERS,
     SUPPRESSION_NOTE,
     Row,
     Section,
@@ -32,6 +34,8 @@ from .views import (
     _positive,
     ordered,
     period_from_request,
+    quarter_from_request,
+    quarter_links,
     quick_ranges,
 )
 
@@ -276,9 +280,12 @@ def followup_report(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, Cap.DASHBOARD_VIEW)
     today = local_today(user.agency)
-    period, errors = period_from_request(request, today)
-    out = case_outcomes(user, period)
     suppressed = suppressed_for(user)
+    if suppressed:  # whole ended quarters only, as on the dashboard (views.quarter_from_request)
+        period, errors = quarter_from_request(request, today)
+    else:
+        period, errors = period_from_request(request, today)
+    out = case_outcomes(user, period)
     shown = publish(
         *case_values(
             out.followup,
@@ -303,7 +310,10 @@ def followup_report(request: HttpRequest) -> HttpResponse:
         "referral_total": referral_row(None, _("All services"), shown),
         "suppressed": suppressed,
         "suppression_note": SUPPRESSION_NOTE,
-        "quick": quick_ranges(user.agency, period),
+        "quick": quarter_links(today, period, QUICK_QUARTERS)
+        if suppressed
+        else quick_ranges(user.agency, period),
+        "quarter_choices": quarter_links(today, period, QUARTER_CHOICES) if suppressed else [],
         "agency": user.agency,
     }
     return render(request, "outcomes/followup.html", context)

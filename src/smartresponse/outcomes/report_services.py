@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 PERIOD_KINDS = ("quarter", "year", "month", "range")
 MAX_NARRATIVE = 6000  # characters per section: about two pages
 RECENT_RUNS = 20
+EARLIEST_REPORT = dt.date(1970, 1, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,8 +74,11 @@ def year_choices(today: dt.date, count: int = 6) -> list[str]:
     return [str(today.year - i) for i in range(count)]
 
 
-def form_defaults(agency: Agency, today: dt.date | None = None) -> dict[str, Any]:
-    """The form as first shown: the last complete quarter, as a PDF, with its saved narrative."""
+def form_defaults(
+    agency: Agency, today: dt.date | None = None, *, suppressed_only: bool = False
+) -> dict[str, Any]:
+    """The form as first shown: the last complete quarter, as a PDF, with its saved narrative
+    (`suppressed_only`: of a suppressed copy, see saved_narrative)."""
     today = today or local_today(agency)
     last = last_complete_quarter(today)
     return {
@@ -86,19 +90,21 @@ def form_defaults(agency: Agency, today: dt.date | None = None) -> dict[str, Any
         "end": last.end.isoformat(),
         "format": ReportFormat.PDF.value,
         "outside": False,
-        **saved_narrative(agency, last.label),
+        **saved_narrative(agency, last.label, suppressed_only=suppressed_only),
     }
 
 
-def saved_narrative(agency: Agency, period_label: str) -> dict[str, str]:
-    """The narrative of the agency's latest report of the period (empty when there is none)."""
+def saved_narrative(
+    agency: Agency, period_label: str, *, suppressed_only: bool = False
+) -> dict[str, str]:
+    """The narrative of the agency's latest report of the period (empty when there is none).
+    With `suppressed_only` (for whoever sees small counts suppressed), of its latest
+    suppressed copy: the narrative of an exact report may quote its small counts."""
     names = [name for name, _heading in NARRATIVE_FIELDS]
-    last = (
-        ReportRun.objects.filter(agency=agency, period_label=period_label)
-        .order_by("-created_at", "-pk")
-        .values(*names)
-        .first()
-    )
+    runs = ReportRun.objects.filter(agency=agency, period_label=period_label)
+    if suppressed_only:
+        runs = runs.filter(suppressed=True)
+    last = runs.order_by("-created_at", "-pk").values(*names).first()
     return {name: (last or {}).get(name, "") for name in names}
 
 
@@ -145,9 +151,10 @@ def report_request(*, user: Any, data: Mapping[str, Any]) -> ReportRun:
     """Check the form, store the run, audit the request and queue the work.
 
     Users who see suppressed figures (analysts) always get a suppressed copy. A suppressed copy
-    (for an outside party) covers a whole month, quarter or year that has ended: two copies of
-    overlapping custom ranges, or of a period still running, could be subtracted to recover a
-    small count. Raises ValidationError with errors by field; nothing is stored then."""
+    (for an outside party) covers a whole calendar quarter that has ended: two copies of
+    overlapping custom ranges, a month or a year beside the quarters, or a period still running
+    could be subtracted to recover a small count (trend.ended_quarter). Raises ValidationError
+    with errors by field; nothing is stored then."""
     require(user, Cap.REPORT_PRODUCE)
     agency = user.agency
     today = local_today(agency)
@@ -158,18 +165,23 @@ def report_request(*, user: Any, data: Mapping[str, Any]) -> ReportRun:
     forced = suppressed_for(user)
     suppressed = forced or str(data.get("outside") or "") in ("on", "true", "1", "True")
     if period is not None:
-        if period.start > today:
+        if period.start < EARLIEST_REPORT:  # the period before it must be a date too
+            errors[_field(period)] = [
+                _("Choose a period from %(year)s on.") % {"year": EARLIEST_REPORT.year}
+            ]
+        elif period.start > today:
             errors[_field(period)] = [_("This period has not started yet.")]
-        elif suppressed and period.kind == "range":
+        elif suppressed and period.kind != "quarter":
             errors["period_kind"] = [
                 _(
-                    "Your reports hide small counts, so they cover a whole month, quarter or "
-                    "year: overlapping ranges could be subtracted to find a small count."
+                    "Your reports hide small counts, so they cover a whole quarter: a month, a "
+                    "year or other dates could be subtracted from the quarters to find a small "
+                    "count."
                 )
                 if forced
                 else _(
-                    "A copy for an outside party covers a whole month, quarter or year: "
-                    "overlapping ranges could be subtracted to find a small count."
+                    "A copy for an outside party covers a whole quarter: a month, a year or "
+                    "other dates could be subtracted from the quarters to find a small count."
                 )
             ]
         elif suppressed and period.end >= today:

@@ -108,7 +108,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, Cap.REPORT_PRODUCE)
     if request.method != "POST":
-        return _page(request, form_defaults(user.agency))
+        return _page(request, form_defaults(user.agency, suppressed_only=suppressed_for(user)))
     form: dict[str, Any] = {name: request.POST.get(name, "").strip() for name in FIELDS}
     form["outside"] = request.POST.get("outside", "") == "on"
     form |= {name: request.POST.get(name, "") for name, _h in NARRATIVE_FIELDS}
@@ -142,7 +142,7 @@ def report_narrative(request: HttpRequest) -> HttpResponse:
     period, errors = period_from_form(request.GET)
     if period is None or errors:
         return HttpResponse(status=204)
-    saved = saved_narrative(user.agency, period.label)
+    saved = saved_narrative(user.agency, period.label, suppressed_only=suppressed_for(user))
     if not any(saved.values()):
         return HttpResponse(status=204)
     return render(
@@ -159,9 +159,11 @@ def report_narrative(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
     run, data = report_download(request.user, pk)
-    return FileResponse(
+    response = FileResponse(
         io.BytesIO(data),
         as_attachment=True,
         filename=run.filename,
         content_type=CONTENT_TYPES[run.format],
     )
+    response["Cache-Control"] = "private, no-store"  # as the dashboard's CSV: not kept
+    return response

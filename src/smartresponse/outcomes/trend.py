@@ -97,6 +97,17 @@ def whole_period(start: dt.date, end: dt.date, today: dt.date) -> str | None:
     return None
 
 
+def ended_quarter(start: dt.date, end: dt.date, today: dt.date) -> str | None:
+    """The calendar quarter the dates cover exactly and that has ended ("2026-Q1"), or None.
+
+    Figures with small counts hidden (for the analyst role, for outside parties, on the public
+    page) cover such a quarter only, never another range: two free ranges a day apart, a
+    month and its quarter, or a year and three of its quarters could be subtracted from each
+    other to give a hidden count back; quarters do not overlap, so none can."""
+    name = whole_period(start, end, today)
+    return name if name is not None and "-Q" in name else None
+
+
 def last_quarters(today: dt.date, n: int) -> list[tuple[str, dt.date, dt.date]]:
     """The last `n` calendar quarters that have ended by `today`, newest first:
     (name, first day, last day)."""

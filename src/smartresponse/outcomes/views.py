@@ -29,7 +29,9 @@ from smartresponse.encounters.models import Disposition
 from . import charts
 from .disclosure import NO_AREA, program_values, publish, suppressed_for
 from .metrics import INTERVAL_LABELS, NO_REASON, STILL_OPEN, UNTRIAGED, CostStats, Metrics
+from .periods import PeriodError, parse_period
 from .selectors import (
+    NO_FILTER,
     CallFilter,
     CallGrid,
     Period,
@@ -41,10 +43,15 @@ from .selectors import (
     program_figures,
 )
 from .suppression import SMALL_MAX, Suppressed
-from .trend import COLUMNS, Bucket, buckets
+from .trend import COLUMNS, Bucket, buckets, ended_quarter, last_quarters
 
 MAX_DAYS = 3 * 366
+# Dates from 1970 to a year ahead: a tampered year 1 or 9999 would overflow the arithmetic.
+EARLIEST = dt.date(1970, 1, 1)
+LATEST_AHEAD = dt.timedelta(days=366)
 QUICK_RANGES = (7, 28, 90, 365)
+QUICK_QUARTERS = 4  # quarters linked above the figures for viewers who see them suppressed
+QUARTER_CHOICES = 12  # quarters offered by their period form
 
 TIER_NAMES = {
     "ALT": gettext_lazy("Alternative response (ALT)"),
@@ -171,6 +178,11 @@ def period_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, l
         return fallback, errors
     if start is None and end is None:
         return fallback, errors
+    if any(d is not None and not EARLIEST <= d <= today + LATEST_AHEAD for d in (start, end)):
+        return fallback, [
+            _("Choose dates from %(first)s to %(last)s; showing the last 28 days instead.")
+            % {"first": EARLIEST.isoformat(), "last": (today + LATEST_AHEAD).isoformat()}
+        ]
     end = end or today
     start = start or end - dt.timedelta(days=27)
     if start > end:
@@ -181,6 +193,70 @@ def period_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, l
             % {"days": MAX_DAYS}
         ]
     return Period(start, end), errors
+
+
+def quarter_from_request(request: HttpRequest, today: dt.date) -> tuple[Period, list[str]]:
+    """For viewers who see small counts suppressed: the calendar quarter asked for (`quarter`,
+    e.g. 2026-Q1, or `from`/`to` covering it exactly) once it has ended, else the last one that
+    has, saying why. Any other range would let two pages be subtracted from each other to give
+    a hidden count back (trend.ended_quarter)."""
+    label, start, end = last_quarters(today, 1)[0]
+    fallback = Period(start, end)
+    raw_quarter = request.GET.get("quarter", "").strip()
+    raw_from, raw_to = request.GET.get("from", ""), request.GET.get("to", "")
+    if not (raw_quarter or raw_from or raw_to):
+        return fallback, []
+    asked: Period | None = None
+    if raw_quarter:
+        try:
+            p = parse_period(raw_quarter[:20])
+        except PeriodError:
+            p = None
+        if p is not None and p.kind == "quarter":
+            asked = Period(p.start, p.end)
+    else:
+        start_at, end_at = _parse_date(raw_from), _parse_date(raw_to)
+        if start_at is not None and end_at is not None:
+            asked = Period(start_at, end_at)
+    if (
+        asked is not None
+        and asked.start >= EARLIEST
+        and ended_quarter(asked.start, asked.end, today)
+    ):
+        return asked, []
+    return fallback, [
+        _(
+            "Small counts are hidden for you, so the figures cover one whole calendar quarter "
+            "that has ended, shown here: %(quarter)s. Figures for other dates could be "
+            "subtracted from each other to give a small count back."
+        )
+        % {"quarter": label}
+    ]
+
+
+def quarter_links(today: dt.date, period: Period, count: int) -> list[dict[str, Any]]:
+    """The last `count` ended quarters, newest first, as links (the current one marked)."""
+    return [
+        {
+            "label": label,
+            "url": "?" + urlencode({"from": start.isoformat(), "to": end.isoformat()}),
+            "current": Period(start, end) == period,
+        }
+        for label, start, end in last_quarters(today, count)
+    ]
+
+
+def no_filters_for_suppressed(filters: CallFilter) -> tuple[CallFilter, list[str]]:
+    """Viewers who see small counts suppressed get the whole program: a filtered page and the
+    whole one (or pages for each value of a filter) could be subtracted from each other."""
+    if not filters.params():
+        return filters, []
+    return NO_FILTER, [
+        _(
+            "Small counts are hidden for you, so the figures cover the whole program, without "
+            "filters: a filtered page and the whole one could be subtracted from each other."
+        )
+    ]
 
 
 class Links:
@@ -973,15 +1049,12 @@ def filters_from_request(request: HttpRequest) -> tuple[CallFilter, list[str]]:
     return CallFilter(tier=tier, source=source, call_type=call_type, unit=unit, area=area), errors
 
 
-def area_choices(
-    user: Any, period: Period, filters: CallFilter, metrics: Metrics, *, suppressed: bool
-) -> list[str]:
+def area_choices(user: Any, period: Period, filters: CallFilter, metrics: Metrics) -> list[str]:
     """The areas offered by the filter: those of the period's calls, whatever the other
-    filters (from the figures when there are none, else one small query); with suppression,
-    only areas with more than a small count, so a rare area's presence is not given away.
-    The area chosen stays on the list."""
+    filters (from the figures when there are none, else one small query). The area chosen
+    stays on the list."""
     counts = area_counts(user.agency, period) if filters.params() else metrics.by_area
-    names = [a for a, n in counts.items() if not suppressed or n > SMALL_MAX][:200]
+    names = list(counts)[:200]
     if filters.area and filters.area.casefold() not in {a.casefold() for a in names}:
         names.append(filters.area)
     return sorted(names, key=str.casefold)
@@ -992,11 +1065,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, Cap.DASHBOARD_VIEW)
     today = local_today(user.agency)
-    period, errors = period_from_request(request, today)
+    suppressed = suppressed_for(user)
+    if suppressed:
+        period, errors = quarter_from_request(request, today)
+    else:
+        period, errors = period_from_request(request, today)
     filters, filter_errors = filters_from_request(request)
+    if suppressed:
+        filters, filter_errors = no_filters_for_suppressed(filters)
     errors += filter_errors
     metrics, costs = program_figures(user, period, filters)
-    suppressed = suppressed_for(user)
     shown = publish(*program_values(metrics, costs), suppressed=suppressed)
     link = Links(can(user, Cap.DASHBOARD_DRILLDOWN), period, filters.params())
     trend = buckets(metrics.by_day)
@@ -1017,17 +1095,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "drilldown": bool(link.base),
         "suppressed": suppressed,
         "suppression_note": SUPPRESSION_NOTE,
-        "quick": quick_ranges(user.agency, period, filters.params()),
+        "quick": quarter_links(today, period, QUICK_QUARTERS)
+        if suppressed
+        else quick_ranges(user.agency, period, filters.params()),
+        "quarter_choices": quarter_links(today, period, QUARTER_CHOICES) if suppressed else [],
         "filters": filters,
-        # Call types offered are those of the calls counted (no extra query on each load);
-        # with suppression, only those with more than a small count, so a rare type's mere
-        # presence is not given away.
-        "filter_choices": {
-            "call_types": [
-                t for t, n in metrics.by_call_type.items() if not suppressed or n > SMALL_MAX
-            ][:200],
+        # Call types offered are those of the calls counted (no extra query on each load).
+        # Viewers who see small counts suppressed get no filters (no_filters_for_suppressed).
+        "filter_choices": None
+        if suppressed
+        else {
+            "call_types": list(metrics.by_call_type)[:200],
             "units": filter_units(user.agency),
-            "areas": area_choices(user, period, filters, metrics, suppressed=suppressed),
+            "areas": area_choices(user, period, filters, metrics),
         },
         "tier_names": {k: v for k, v in TIER_NAMES.items() if k != UNTRIAGED},
         "sources": [(src.value, src.label) for src in Source],

@@ -111,8 +111,13 @@ class PlanForm(forms.Form):
         label=gettext_lazy("Shifts"), choices=ShiftDays.choices, initial=ShiftDays.EACH
     )
 
-    def __init__(self, *args: Any, agency: Any, imports: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, agency: Any, imports: Any, upload_only: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if upload_only:  # whoever sees small counts suppressed (services.upload_only_message)
+            self.fields["source"].choices = [(PlanSource.UPLOAD, PlanSource.UPLOAD.label)]
+            self.fields["source"].initial = PlanSource.UPLOAD
         self.fields["protocol"].choices = protocol_choices(agency)
         self.fields["mapping"].choices = mapping_choices()
         self.fields["cad_import"].choices = [("", _("(choose an import)"))] + [

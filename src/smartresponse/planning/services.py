@@ -30,6 +30,7 @@ from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.core.errors import field_errors
+from smartresponse.outcomes.disclosure import suppressed_for
 from smartresponse.triage.cadimport import (
     CadMapping,
     FileProblem,
@@ -75,7 +76,12 @@ log = logging.getLogger(__name__)
 
 MAX_REPLICATIONS = 50
 MAX_TEAMS = 99
+MAX_SEED = 2**31 - 1  # the largest seed the database keeps
+# The longest wait limit and hand-back time: a week. The wait chart has a band per five minutes
+# up to them, so a huge value would make millions of bands.
+MAX_WAIT_MINUTES = 7 * 24 * 60
 MAX_SPAN_DAYS = 3 * 366
+EARLIEST_DAY = dt.date(1970, 1, 1)
 ROSTER_DAYS = ("daily", "weekdays", "weekends", *DAYS)
 WAIT_BIN_MINUTES = 5
 
@@ -114,6 +120,24 @@ class PlanInput:
     cost_per_team_hour: float | None = None
     shift_lengths: Sequence[int] = DEFAULT_SHIFT_LENGTHS
     shift_days: str = ShiftDays.EACH
+
+
+def upload_only_message() -> str:
+    return _(
+        "Small counts are hidden for you, so you plan from a CAD export you upload: a run on "
+        "the agency's calls or stored imports shows its calls hour by hour, and the calls in "
+        "any hour without a team, which would give small counts away."
+    )
+
+
+def plan_runs_for(user: Any) -> Any:
+    """The planner runs this user may open: the agency's, or for whoever sees small counts
+    suppressed (analysts) their own runs on files they uploaded."""
+    require(user, Cap.PLAN_RUN)
+    runs = PlanRun.objects.filter(agency_id=user.agency_id)
+    if suppressed_for(user):
+        runs = runs.filter(requested_by=user, source=PlanSource.UPLOAD)
+    return runs
 
 
 def roster_text(rows: Iterable[dict[str, Any]]) -> str:
@@ -190,19 +214,26 @@ def _check_numbers(data: PlanInput, add: Callable[[str, str], None]) -> None:
         elif not data.travel_minutes:
             add("travel_sd", _("A spread of travel times needs a mean travel time above 0."))
     if data.hand_back_after is not None and not (
-        _finite(data.hand_back_after) and data.hand_back_after >= 0
+        _finite(data.hand_back_after) and 0 <= data.hand_back_after <= MAX_WAIT_MINUTES
     ):
-        add("hand_back_after", _("Minutes (0 or more), or empty: never handed back."))
+        add(
+            "hand_back_after",
+            _("Minutes (0 to %(max)s), or empty: never handed back.")
+            % {"max": f"{MAX_WAIT_MINUTES:,}"},
+        )
     if not (_finite(data.target_served) and 0 <= data.target_served <= 1):
         add("target_served", _("The share to serve is between 0% and 100%."))
-    if not (_finite(data.max_wait) and data.max_wait >= 0):
-        add("max_wait", _("The longest wait is 0 minutes or more."))
+    if not (_finite(data.max_wait) and 0 <= data.max_wait <= MAX_WAIT_MINUTES):
+        add(
+            "max_wait",
+            _("The longest wait is 0 to %(max)s minutes.") % {"max": f"{MAX_WAIT_MINUTES:,}"},
+        )
     if not (_finite(data.wait_percentile) and 0 < data.wait_percentile <= 100):
         add("wait_percentile", _("The percentile is above 0 and at most 100."))
     if not 1 <= data.replications <= MAX_REPLICATIONS:
         add("replications", _("1 to %(max)s runs.") % {"max": MAX_REPLICATIONS})
-    if data.seed < 0:
-        add("seed", _("The seed is 0 or more."))
+    if not 0 <= data.seed <= MAX_SEED:
+        add("seed", _("The seed is 0 to %(max)s.") % {"max": f"{MAX_SEED:,}"})
     if data.cost_per_team_hour is not None and not (
         _finite(data.cost_per_team_hour) and data.cost_per_team_hour >= 0
     ):
@@ -242,6 +273,15 @@ def _check_calls(data: PlanInput, agency: Agency, add: Callable[[str, str], None
         return
     if data.date_to < data.date_from:
         add("date_to", _("The last day is before the first."))
+        return
+    latest = timezone.localdate() + dt.timedelta(days=366)
+    if data.date_from < EARLIEST_DAY or data.date_to > latest:
+        # A tampered year 1 or 9999 would overflow the time zone arithmetic.
+        add(
+            "date_from",
+            _("Choose days from %(first)s to %(last)s.")
+            % {"first": EARLIEST_DAY.isoformat(), "last": latest.isoformat()},
+        )
         return
     if (data.date_to - data.date_from).days >= MAX_SPAN_DAYS:
         add("date_to", _("Plan from at most three years of calls."))
@@ -294,6 +334,8 @@ def plan_run_create(*, user: Any, data: PlanInput, upload: Any = None) -> PlanRu
         errors[name].append(message)
 
     _check_numbers(data, add)
+    if suppressed_for(user) and data.source != PlanSource.UPLOAD:
+        add("source", upload_only_message())
     try:
         resolve_protocol(agency, data.protocol)
     except ProtocolError:

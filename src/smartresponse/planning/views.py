@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.calls.forms import apply_service_errors
+from smartresponse.outcomes.disclosure import suppressed_for
 from smartresponse.triage.models import AgencyProtocol, CadImport, CadImportStatus, ProtocolStatus
 from smartresponse.triage.protocol import TIER_LABELS
 from smartresponse.triage.replay_services import MAX_UPLOAD_BYTES, protocol_choices
@@ -33,14 +34,16 @@ from .forms import (
     roster_values,
 )
 from .models import PlanKind, PlanRun
-from .services import plan_run_create, roster_text
+from .services import plan_run_create, plan_runs_for, roster_text, upload_only_message
 
 
 def _imports(request: HttpRequest) -> Any:
-    return CadImport.objects.filter(
+    """The agency's stored imports to plan from (none for whoever plans from uploads only)."""
+    imports = CadImport.objects.filter(
         agency_id=request.user.agency_id,  # type: ignore[union-attr]
         status=CadImportStatus.READY,
     )
+    return imports.none() if suppressed_for(request.user) else imports
 
 
 def _default_protocol(agency: Any) -> str:
@@ -57,14 +60,15 @@ def planner_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.PLAN_RUN)
     agency = request.user.agency  # type: ignore[union-attr]
     imports = _imports(request)
+    only = {"upload_only": suppressed_for(request.user)}
     roster_errors: list[str] = []
     if request.method == "POST":
         rows = roster_rows(request.POST)
         if "add_row" in request.POST:
             # Another blank row of the roster; nothing is checked or run yet.
-            form = PlanForm(initial=request.POST.dict(), agency=agency, imports=imports)
+            form = PlanForm(initial=request.POST.dict(), agency=agency, imports=imports, **only)
             return _page(request, form, editor_rows(rows, extra=2), [], imports)
-        form = PlanForm(request.POST, request.FILES, agency=agency, imports=imports)
+        form = PlanForm(request.POST, request.FILES, agency=agency, imports=imports, **only)
         values, roster_errors = roster_values(rows)
         if form.is_valid() and not roster_errors:
             try:
@@ -87,6 +91,7 @@ def planner_page(request: HttpRequest) -> HttpResponse:
         initial={"date_from": first, "date_to": last, "protocol": _default_protocol(agency)},
         agency=agency,
         imports=imports,
+        **only,
     )
     rows = editor_rows([RosterRow("daily", "8", "20", "1")])
     return _page(request, form, rows, [], imports)
@@ -100,9 +105,8 @@ def _page(
     imports: Any,
     status: int = 200,
 ) -> HttpResponse:
-    agency = request.user.agency  # type: ignore[union-attr]
     runs = list(
-        PlanRun.objects.filter(agency=agency)
+        plan_runs_for(request.user)
         .select_related("requested_by", "cad_import")
         .defer("result")[:20]
     )
@@ -125,6 +129,7 @@ def _page(
             "has_imports": imports.exists(),
             "runs": runs,
             "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "upload_only": upload_only_message() if suppressed_for(request.user) else "",
         },
         status=status,
     )
@@ -132,7 +137,8 @@ def _page(
 
 def _run(request: HttpRequest, pk: int) -> PlanRun:
     run = (
-        PlanRun.objects.filter(pk=pk, agency_id=request.user.agency_id)  # type: ignore[union-attr]
+        plan_runs_for(request.user)
+        .filter(pk=pk)
         .select_related("agency", "cad_import", "requested_by")
         .first()
     )

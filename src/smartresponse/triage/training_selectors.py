@@ -4,6 +4,7 @@ sessions, a supervisor every session, scenario and trainee of the agency."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,12 @@ from smartresponse.calls.models import Call
 from .training import Accuracy, accuracy_by_call_type
 from .training_models import TrainingAttempt, TrainingScenario, TrainingSession
 from .training_services import closed_calls
+
+
+def parse_id(value: str) -> int | None:
+    """An id typed or sent in a request, or None: ASCII digits only (int() takes "²" for a
+    digit and fails) and short enough for the database (no overflow on SQLite)."""
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value.strip()) else None
 
 
 def scenarios_for(user: Any) -> QuerySet[TrainingScenario]:
@@ -63,8 +70,9 @@ def recent_closed_calls(user: Any, query: str = "", limit: int = 25) -> QuerySet
     query = query.strip()
     if query:
         match = Q(external_id__iexact=query) | Q(call_type__icontains=query)
-        if query.isdigit():
-            match |= Q(pk=int(query))
+        pk = parse_id(query)
+        if pk is not None:
+            match |= Q(pk=pk)
         calls = calls.filter(match)
     return calls.prefetch_related("person_records").order_by("-received_at", "-pk")[:limit]
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from smartresponse.accounts.policy import can
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
+from smartresponse.calls.models import Source
 from smartresponse.calls.views import _call_type_options, agency_page
 
 from .protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS
@@ -35,6 +36,7 @@ from .training_models import TrainingAttempt, TrainingScenario, TrainingSession
 from .training_selectors import (
     accuracy_table,
     my_sessions,
+    parse_id,
     recent_closed_calls,
     scenario_get,
     scenarios_for,
@@ -81,6 +83,7 @@ def _scenario_facts(scenario: TrainingScenario) -> dict[str, Any]:
     return {
         "when": weekday_label(scenario),
         "location_kind": _(LOCATION_KINDS.get(scenario.location_kind, scenario.location_kind)),
+        "source": dict(Source.choices).get(scenario.source, scenario.source),
     }
 
 
@@ -295,12 +298,12 @@ def training_from_call(request: HttpRequest) -> HttpResponse:
     user = request.user
     errors: list[str] = []
     if request.method == "POST":
-        raw = request.POST.get("call", "")
+        call_id = parse_id(request.POST.get("call", ""))
         try:
-            if not raw.isdigit():
+            if call_id is None:
                 raise ValidationError({"call": [_("Choose a call.")]})
             row = scenario_from_call(
-                user=user, call_id=int(raw), title=request.POST.get("title", "")
+                user=user, call_id=call_id, title=request.POST.get("title", "")
             )
         except ValidationError as exc:
             errors = [m for ms in exc.message_dict.values() for m in ms]
@@ -311,7 +314,7 @@ def training_from_call(request: HttpRequest) -> HttpResponse:
                     "Scenario drawn from call %(id)s. Read the narrative and remove anything "
                     "that still identifies someone."
                 )
-                % {"id": raw},
+                % {"id": call_id},
             )
             return redirect("training-scenario-detail", pk=row.pk)
     query = request.GET.get("q", "")
@@ -382,9 +385,9 @@ def training_scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @agency_page(Cap.TRAINING_MANAGE)
 def training_sessions(request: HttpRequest) -> HttpResponse:
     sessions = sessions_for(request.user)
-    trainee = request.GET.get("trainee", "")
-    if trainee.isdigit():
-        sessions = sessions.filter(trainee_id=int(trainee))
+    trainee = parse_id(request.GET.get("trainee", ""))
+    if trainee is not None:
+        sessions = sessions.filter(trainee_id=trainee)
     return render(request, "triage/training_sessions.html", {"sessions": sessions[:200]})
 
 
@@ -397,8 +400,8 @@ def training_accuracy(request: HttpRequest) -> HttpResponse:
     monday = today - dt.timedelta(days=today.weekday())
     since = monday - dt.timedelta(weeks=weeks - 1)
     trainees = trainee_summaries(user, since=since)
-    raw = request.GET.get("trainee", "")
-    selected = next((t for t in trainees if raw.isdigit() and t.trainee_id == int(raw)), None)
+    wanted = parse_id(request.GET.get("trainee", ""))
+    selected = next((t for t in trainees if t.trainee_id == wanted), None)
     table = accuracy_table(user, since=since, trainee_id=selected.trainee_id if selected else None)
     audit_record(
         user=user,

@@ -37,6 +37,10 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
 
 Rules = dict[str, tuple[Requirement, ...]]
 
+# The most places one requirement may ask for: a crew is a handful of people, and the check
+# runs on every board poll, so a mistyped count must not make it build millions of places.
+MAX_COUNT = 10
+
 
 def parse_rules(raw: object) -> tuple[Rules, dict[str, list[str]]]:
     """The stored configuration as requirements per unit kind, with defaults for the kinds it
@@ -70,6 +74,11 @@ def parse_rules(raw: object) -> tuple[Rules, dict[str, list[str]]]:
             if unknown:
                 errors.setdefault(kind, []).append(
                     gettext("Unknown credential kind: %(kinds)s.") % {"kinds": ", ".join(unknown)}
+                )
+                continue
+            if requirement.count > MAX_COUNT:
+                errors.setdefault(kind, []).append(
+                    gettext("A place is needed at most %(n)s times.") % {"n": MAX_COUNT}
                 )
                 continue
             parsed.append(requirement)
@@ -216,3 +225,13 @@ def require_crew(unit: Any, when: dt.datetime, *, field: str = "status") -> None
     else:
         text = gettext("%(unit)s cannot go in service. %(reason)s")
     raise field_errors({field: [text % {"unit": unit.call_sign, "reason": state.reason}]})
+
+
+def units_on_shift(user: Any, when: dt.datetime) -> set[int]:
+    """The units this person is scheduled on at `when`: with the standing crew list, what makes
+    a unit theirs (their "my unit" page, the status they may set)."""
+    return set(
+        Shift.objects.filter(user=user, start__lte=when, end__gt=when).values_list(
+            "unit_id", flat=True
+        )
+    )

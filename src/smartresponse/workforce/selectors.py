@@ -76,6 +76,8 @@ def person_get(user: Any, pk: int) -> User:
     """A person of the user's agency: anyone may read their own record, a supervisor anyone's."""
     if pk != user.pk:
         require(user, Cap.WORKFORCE_MANAGE)
+    if user.agency_id is None:  # an account of no agency has no staff record
+        raise Http404("No such person.")
     person = (
         User.objects.filter(agency_id=user.agency_id, pk=pk).select_related("staff_profile").first()
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,6 +46,11 @@ RULE_MESSAGES = (
 )
 MAX_REPEAT_DAYS = 28
 MAX_SHIFT_HOURS = 24
+# How far from today a shift may start or a course session take place: further is a typing
+# mistake (and a year like 9999 would run past the calendar when repeated or renewed).
+YEARS_BACK = 10
+YEARS_AHEAD = 2
+AHEAD = dt.timedelta(days=366 * YEARS_AHEAD)
 
 
 def local_today(agency: Agency, now: dt.datetime | None = None) -> dt.date:
@@ -193,6 +198,17 @@ def shift_add(*, user: Any, person: User, unit: Any, data: ShiftInput) -> list[S
     if errors:
         raise field_errors(errors)
     assert data.start is not None and data.end is not None
+    now = timezone.now()
+    earliest, latest = now - dt.timedelta(days=365 * YEARS_BACK), now + AHEAD
+    if not earliest <= data.start <= latest:
+        raise field_errors(
+            {
+                "start": [
+                    gettext("A shift starts at most %(ahead)s years ahead and %(back)s years back.")
+                    % {"ahead": YEARS_AHEAD, "back": YEARS_BACK}
+                ]
+            }
+        )
     if data.end > data.start and data.end - data.start > dt.timedelta(hours=MAX_SHIFT_HOURS):
         raise field_errors(
             {"end": [gettext("A shift lasts at most %(n)s hours.") % {"n": MAX_SHIFT_HOURS}]}
@@ -340,6 +356,10 @@ def session_add(
     errors: dict[str, list[str]] = {}
     if date is None:
         errors["date"] = [gettext("The date is required.")]
+    elif date > local_today(user.agency) + AHEAD:
+        errors["date"] = [
+            gettext("A session takes place at most %(n)s years ahead.") % {"n": YEARS_AHEAD}
+        ]
     if len(trainer) > 200:
         errors["trainer"] = [gettext("At most 200 characters.")]
     if len(location) > 200:
@@ -472,6 +492,23 @@ def _decode(data: bytes) -> str:
     raise ImportRefused([gettext("The file is not text (UTF-8 or Windows-1252).")])
 
 
+def _rows(reader: csv.DictReader[str], problems: list[str]) -> Iterator[dict[str, Any]]:
+    """The reader's rows until one cannot be read as CSV (a field over the csv module's size
+    limit, say): that line becomes a problem instead of a crash."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            problems.append(
+                gettext("Line %(line)s: this line cannot be read as CSV.")
+                % {"line": reader.reader.line_num}  # the DictReader's count lags on errors
+            )
+            return
+        yield row
+
+
 def attendance_import(*, user: Any, data: bytes) -> ImportResult:
     """Import attendance from CSV: columns `session` (its id) or `course` and `date`,
     `username` or `email`, `hours`, `completed` (yes/no). Every row is checked first; one bad
@@ -518,7 +555,7 @@ def attendance_import(*, user: Any, data: bytes) -> ImportResult:
             % {"line": line, "column": column, "message": message}
         )
 
-    for row in reader:
+    for row in _rows(reader, problems):
         line = reader.line_num
         cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
         if not any(cells.values()):

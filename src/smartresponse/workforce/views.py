@@ -41,10 +41,13 @@ from .models import Attendance, CredentialKind
 
 
 def _int(value: Any) -> int | None:
+    """A record id from a form or the query string; None when it is not one (a tampered
+    value larger than the database's integers is not one either)."""
     try:
-        return int(str(value))
+        number = int(str(value))
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _units(user: Any) -> list[Unit]:
@@ -218,6 +221,13 @@ def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "expires": cred.expires,
     }
     form = CredentialForm(request.POST or None, initial=initial)
+    if request.method != "POST":  # reading one person's credential (a save is audited)
+        audit_record(
+            user=user,
+            action="credential.view",
+            obj=cred,
+            detail={"person": person.pk, "kind": cred.kind},
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.credential_save(
@@ -256,6 +266,8 @@ def shifts_page(request: HttpRequest) -> HttpResponse:
     try:
         day = parse_date(request.GET.get("week", "")) or today
     except ValueError:
+        day = today
+    if abs((day - today).days) > 366 * 20:  # a tampered week: the calendar ends in 9999
         day = today
     monday = selectors.week_start(day)
     unit_id = _int(request.GET.get("unit"))

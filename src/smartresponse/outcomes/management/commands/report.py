@@ -31,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--suppress",
             action="store_true",
-            help="hide counts from 1 to 10 (and what would reveal them): for outside parties",
+            help="hide counts from 1 to 10 (and what would reveal them), for outside parties: "
+            "a whole calendar quarter that has ended only",
         )
         parser.add_argument(
             "--narrative",
@@ -51,6 +52,16 @@ class Command(BaseCommand):
             period = parse_period(opts["period"])
         except PeriodError as exc:
             raise CommandError(str(exc)) from None
+        if opts["suppress"]:
+            from smartresponse.outcomes.selectors import local_today
+            from smartresponse.outcomes.trend import ended_quarter
+
+            if ended_quarter(period.start, period.end, local_today(agency)) is None:
+                raise CommandError(
+                    "--suppress covers a whole calendar quarter that has ended (e.g. 2026-Q3): "
+                    "other ranges could be subtracted from the published quarters to give a "
+                    "hidden count back."
+                )
         fmt = opts["format"]
         out = Path(opts["out"] or f"report-{agency.slug}-{period.label.replace('..', '_')}.{fmt}")
         if out.is_dir():
