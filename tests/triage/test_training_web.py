@@ -547,3 +547,20 @@ def test_the_scenario_page_names_the_source_in_words(client, supervisor, dispatc
     client.force_login(dispatcher)
     page = client.get(reverse("training-scenario", args=[session.pk])).content.decode()
     assert "Non-emergency line" in page and "non_emergency" not in page
+
+
+def test_the_feedback_speaks_the_trainees_language(client, supervisor, dispatcher):
+    knife = written(supervisor, weapon=True)  # the caller would have mentioned a knife
+    client.force_login(dispatcher)
+    client.post(reverse("training-home"), {"count": 1})
+    session = TrainingSession.objects.get()
+    assert session.scenario_ids == [knife.pk]
+    response = client.post(
+        reverse("training-scenario", args=[session.pk]), answer_post(0, "ALT", dict(SAFE))
+    )
+    english = client.get(response["Location"]).content.decode()
+    assert "the caller said yes, you recorded no" in english
+    spanish = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Arma vista o mencionada: la persona que llamó dijo sí, usted registró no." in spanish
+    assert "Usted envió Equipo de respuesta alternativa" in spanish
+    assert "the caller said" not in spanish

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from smartresponse.triage.labels import question_label
 from smartresponse.triage.protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS
 
 from .models import Source, Status, UnservedReason
@@ -118,9 +119,9 @@ class CallIntakeForm(forms.Form):
         }
         for name in ("person_name", "person_dob", "callback"):
             self.fields[name].widget.attrs.update(hx)
-        for key, label in SCREENING_QUESTIONS.items():
+        for key in SCREENING_QUESTIONS:
             self.fields[key] = forms.ChoiceField(
-                label=label,
+                label=question_label(key),
                 choices=ANSWERS,
                 initial="unknown",
                 required=False,

@@ -93,11 +93,46 @@ class AttemptScore:
     questions: int
     wrong_questions: tuple[str, ...]  # recorded differently from the caller's answer
     score: float  # 0-100
-    explanation: tuple[str, ...]
+    explanation: tuple[str, ...]  # the notes in English sentences
+    notes: tuple[Note, ...] = ()  # the same, as (kind, values) for a page to word in its language
+
+
+# An explanation line: its kind and its values. Kinds: "right" (expected), "wrong_tier" (chosen,
+# expected), "asking" and "choosing" (no values), "question" (question, truth, recorded: each
+# answer "yes", "no" or "unknown"), "protocol" (reason: the engine's own sentence).
+Note = tuple[str, dict[str, str]]
+ANSWER_WORDS = {"yes": "yes", "no": "no", "unknown": "not asked / unknown"}
 
 
 def _answer(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "not asked / unknown"}[value]
+    return {True: "yes", False: "no", None: "unknown"}[value]
+
+
+def english(note: Note) -> str:
+    """An explanation line as an English sentence."""
+    kind, v = note
+    if kind == "right":
+        return f"Right: the protocol sends {TIER_LABELS[v['expected']]} ({v['expected']})."
+    if kind == "wrong_tier":
+        return (
+            f"You sent {TIER_LABELS[v['chosen']]} ({v['chosen']}); the protocol sends "
+            f"{TIER_LABELS[v['expected']]} ({v['expected']})."
+        )
+    if kind == "asking":
+        return (
+            "Your choice follows from the answers you recorded: the difference is in the "
+            "screening questions."
+        )
+    if kind == "choosing":
+        return "Your own answers lead the protocol to its tier: check the tier rules."
+    if kind == "question":
+        return (
+            f"{SCREENING_QUESTIONS[v['question']]}: the caller said {ANSWER_WORDS[v['truth']]}, "
+            f"you recorded {ANSWER_WORDS[v['recorded']]}."
+        )
+    if kind == "protocol":
+        return f"Protocol: {v['reason']}"
+    raise ValueError(f"unknown explanation line {kind!r}")
 
 
 def score_attempt(protocol: Protocol, scenario: Scenario, attempt: Attempt) -> AttemptScore:
@@ -112,27 +147,27 @@ def score_attempt(protocol: Protocol, scenario: Scenario, attempt: Attempt) -> A
     n = len(SCREENING_QUESTIONS)
     tier_ok = attempt.tier == expected.tier
     score = 100 * (TIER_WEIGHT * tier_ok + (1 - TIER_WEIGHT) * (n - len(wrong)) / n)
-    why: list[str] = []
+    notes: list[Note] = []
     if tier_ok:
-        why.append(f"Right: the protocol sends {TIER_LABELS[expected.tier]} ({expected.tier}).")
+        notes.append(("right", {"expected": expected.tier}))
     else:
-        why.append(
-            f"You sent {TIER_LABELS[attempt.tier]} ({attempt.tier}); the protocol sends "
-            f"{TIER_LABELS[expected.tier]} ({expected.tier})."
-        )
+        notes.append(("wrong_tier", {"chosen": attempt.tier, "expected": expected.tier}))
         if own.tier == attempt.tier and own.tier != expected.tier:
-            why.append(
-                "Your choice follows from the answers you recorded: the difference is in the "
-                "screening questions."
-            )
+            notes.append(("asking", {}))
         elif own.tier == expected.tier:
-            why.append("Your own answers lead the protocol to its tier: check the tier rules.")
+            notes.append(("choosing", {}))
     for key in wrong:
-        why.append(
-            f"{SCREENING_QUESTIONS[key]}: the caller said {_answer(scenario.truth.get(key))}, "
-            f"you recorded {_answer(attempt.screening.get(key))}."
+        notes.append(
+            (
+                "question",
+                {
+                    "question": key,
+                    "truth": _answer(scenario.truth.get(key)),
+                    "recorded": _answer(attempt.screening.get(key)),
+                },
+            )
         )
-    why.extend(f"Protocol: {reason}" for reason in expected.reasons)
+    notes.extend(("protocol", {"reason": reason}) for reason in expected.reasons)
     return AttemptScore(
         expected=expected,
         on_own_answers=own,
@@ -141,7 +176,8 @@ def score_attempt(protocol: Protocol, scenario: Scenario, attempt: Attempt) -> A
         questions=n,
         wrong_questions=wrong,
         score=round(score, 1),
-        explanation=tuple(why),
+        explanation=tuple(english(note) for note in notes),
+        notes=tuple(notes),
     )
 
 

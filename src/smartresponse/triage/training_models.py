@@ -124,4 +124,49 @@ class TrainingAttempt(models.Model):
 
     @property
     def explanation_lines(self) -> list[str]:
-        return list(self.explanation.get("lines", []))
+        """The explanation in the page's language (the English lines of older attempts)."""
+        notes = self.explanation.get("notes")
+        if not notes:
+            return list(self.explanation.get("lines", []))
+        return [explain(kind, values) for kind, values in notes]
+
+
+def explain(kind: str, v: dict[str, str]) -> str:
+    """One explanation line of training.score_attempt, worded in the current language."""
+    from django.utils.translation import gettext
+
+    from .labels import question_label, tier_label
+
+    answers = {
+        "yes": gettext("yes"),
+        "no": gettext("no"),
+        "unknown": gettext("not asked / unknown"),
+    }
+    if kind == "right":
+        return gettext("Right: the protocol sends %(tier)s (%(code)s).") % {
+            "tier": tier_label(v["expected"]),
+            "code": v["expected"],
+        }
+    if kind == "wrong_tier":
+        return gettext(
+            "You sent %(chosen)s (%(chosen_code)s); the protocol sends %(tier)s (%(code)s)."
+        ) % {
+            "chosen": tier_label(v["chosen"]),
+            "chosen_code": v["chosen"],
+            "tier": tier_label(v["expected"]),
+            "code": v["expected"],
+        }
+    if kind == "asking":
+        return gettext(
+            "Your choice follows from the answers you recorded: the difference is in the "
+            "screening questions."
+        )
+    if kind == "choosing":
+        return gettext("Your own answers lead the protocol to its tier: check the tier rules.")
+    if kind == "question":
+        return gettext("%(question)s: the caller said %(truth)s, you recorded %(recorded)s.") % {
+            "question": question_label(v["question"]),
+            "truth": answers[v["truth"]],
+            "recorded": answers[v["recorded"]],
+        }
+    return gettext("Protocol: %(reason)s") % {"reason": v.get("reason", "")}

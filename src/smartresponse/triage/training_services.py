@@ -309,6 +309,7 @@ def attempt_submit(
             score=result.score,
             explanation={
                 "lines": list(result.explanation),
+                "notes": [[kind, values] for kind, values in result.notes],
                 "wrong_questions": list(result.wrong_questions),
                 "tier_on_own_answers": result.on_own_answers.tier,
                 "protocol_id": result.expected.protocol_id,
