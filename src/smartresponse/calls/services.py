@@ -51,6 +51,19 @@ class CallInput:
     screening: dict[str, bool | None] = field(default_factory=dict)
 
 
+def call_type_error(protocol: Protocol, call_type: str | None) -> str | None:
+    """Why a typed call type cannot be triaged (blank, or unknown to the protocol), or None."""
+    call_type = (call_type or "").strip()
+    if not call_type:
+        return gettext("The call type is required.")
+    if protocol.resolve_call_type(call_type) is None:
+        return gettext(
+            "Unknown call type %(type)s: not in this agency's call-type map "
+            "and not an APCO 2.103 code."
+        ) % {"type": repr(call_type)}
+    return None
+
+
 def validate_call_input(
     agency: Agency, data: CallInput, *, now: dt.datetime, protocol: Protocol | None = None
 ) -> dict[str, list[str]]:
@@ -63,18 +76,9 @@ def validate_call_input(
         add("external_id", gettext("The CAD incident id is longer than 64 characters."))
     if data.source not in Source.values:
         add("source", f"Unknown source {data.source!r}; use one of: {', '.join(Source.values)}.")
-    call_type = (data.call_type or "").strip()
-    if not call_type:
-        add("call_type", gettext("The call type is required."))
-    elif (protocol or protocol_for(agency)).resolve_call_type(call_type) is None:
-        add(
-            "call_type",
-            gettext(
-                "Unknown call type %(type)s: not in this agency's call-type map "
-                "and not an APCO 2.103 code."
-            )
-            % {"type": repr(call_type)},
-        )
+    problem = call_type_error(protocol or protocol_for(agency), data.call_type)
+    if problem:
+        add("call_type", problem)
     if data.received_at is not None:
         if timezone.is_naive(data.received_at):
             add("received_at", gettext("The received time needs a time zone offset."))

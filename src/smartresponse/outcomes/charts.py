@@ -142,6 +142,16 @@ def grouped_bar_chart(
     return dict(_config(chart).to_dict())
 
 
+def _series_color(series: list[str]) -> alt.Color:
+    """Received, eligible, served: one colour each, in that order, the legend below."""
+    return alt.Color(
+        "series:N",
+        sort=series,
+        scale=alt.Scale(domain=series, range=[MUTED, ACCENT, OK]),
+        legend=alt.Legend(title=None, orient="bottom"),
+    )
+
+
 def daily_chart(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Calls received, eligible and served per local day."""
     series = [
@@ -155,12 +165,7 @@ def daily_chart(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         .encode(
             x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0)),
             y=alt.Y("calls:Q", title=_("Calls")),
-            color=alt.Color(
-                "series:N",
-                sort=series,
-                scale=alt.Scale(domain=series, range=[MUTED, ACCENT, OK]),
-                legend=alt.Legend(title=None, orient="bottom"),
-            ),
+            color=_series_color(series),
         )
         .properties(width=WIDTH * 2, height=180)
     )
@@ -216,12 +221,7 @@ def trend_chart(
     ).encode(
         x=x,
         y=alt.Y("calls:Q", title=_("Calls")),
-        color=alt.Color(
-            "series:N",
-            sort=series,
-            scale=alt.Scale(domain=series, range=[MUTED, ACCENT, OK]),
-            legend=alt.Legend(title=None, orient="bottom"),
-        ),
+        color=_series_color(series),
     )
     share_mark = alt.Chart(alt.Data(values=shares_data))
     shares = (

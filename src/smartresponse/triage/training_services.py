@@ -20,6 +20,7 @@ from smartresponse.accounts.policy import require
 from smartresponse.accounts.roles import Cap
 from smartresponse.audit.services import audit_record
 from smartresponse.calls.models import Call, Source, Status
+from smartresponse.calls.services import call_type_error
 from smartresponse.core.errors import field_errors
 
 from .protocol import LOCATION_KINDS, SCREENING_QUESTIONS, TIER_LABELS, Protocol
@@ -71,19 +72,10 @@ def validate_scenario_input(data: ScenarioInput, *, protocol: Protocol) -> dict[
         errors.setdefault(name, []).append(message)
 
     call_type = " ".join((data.call_type or "").split())
-    if not call_type:
-        add("call_type", gettext("The call type is required."))
-    elif len(call_type) > 100:
+    if len(call_type) > 100:
         add("call_type", gettext("The call type is longer than 100 characters."))
-    elif protocol.resolve_call_type(call_type) is None:
-        add(
-            "call_type",
-            gettext(
-                "Unknown call type %(type)s: not in this agency's call-type map "
-                "and not an APCO 2.103 code."
-            )
-            % {"type": repr(call_type)},
-        )
+    elif problem := call_type_error(protocol, call_type):
+        add("call_type", problem)
     if not data.narrative.strip():
         add("narrative", gettext("Write what the caller says."))
     elif len(data.narrative) > MAX_NARRATIVE:
